@@ -22,6 +22,7 @@ format. numba loads only when something is generated.
 
 from __future__ import annotations
 
+from workbench.factory._demo import demo_schedule
 from workbench.factory._gen_rul import CmapssFiles, write_cmapss
 from workbench.factory._readings import ReadingsArrays, sensor_readings
 from workbench.factory._registry import GENERATORS, generate
@@ -33,6 +34,7 @@ from workbench.factory._spec import (
     CompanySpec,
     Drift,
     Fault,
+    Glitch,
     PlantSpec,
     Schedule,
     SiteSpec,
@@ -51,10 +53,12 @@ __all__ = [
     "Fault",
     "GeneratedTable",
     "GeneratorInfo",
+    "Glitch",
     "PlantSpec",
     "ReadingsArrays",
     "Schedule",
     "SiteSpec",
+    "demo_schedule",
     "generate",
     "sensor_readings",
     "write_cmapss",

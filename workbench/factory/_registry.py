@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from workbench.errors import FactoryError
 from workbench.factory import (
@@ -17,7 +22,7 @@ from workbench.factory import (
     _gen_supply,
 )
 from workbench.factory._context import PlantContext
-from workbench.factory._spec import SECTORS, Drift, Fault, PlantSpec, Schedule
+from workbench.factory._spec import SECTORS, Drift, Fault, Glitch, PlantSpec, Schedule
 from workbench.factory._tables import GeneratedTable, GeneratorInfo, numeric_columns
 from workbench.factory._validate import unknown
 
@@ -228,6 +233,15 @@ def check_schedule(spec: PlantSpec, schedule: Schedule) -> None:
                     generator=info.name,
                     site=event.site,
                 )
+        elif isinstance(event, Glitch):
+            if event.column not in info.drift_columns:
+                raise unknown(
+                    f"{info.name}: glitch on unknown column",
+                    event.column,
+                    info.drift_columns,
+                    generator=info.name,
+                    column=event.column,
+                )
         elif isinstance(event, Fault):
             assets = [a for _, s in spec.sites if s.sector in info.sectors for a in info.assets(s)]
             if event.asset not in assets:
@@ -294,6 +308,39 @@ def _run(
 ) -> Iterator[GeneratedTable]:
     ctx = PlantContext(spec)
     for name in names:
+        glitches = schedule.glitches(name)
         for table in GENERATORS[name].fn(ctx, schedule):
+            if glitches:
+                table = apply_glitches(table, glitches, seed=spec.seed)
             _advance(progress, f"{name} {table.name} {table.site} day {table.day}")
             yield table
+
+
+def apply_glitches(table: GeneratedTable, glitches: list[Glitch], *, seed: int) -> GeneratedTable:
+    """Corrupt the rows the glitches hit, deterministically by seed, table, site and day."""
+    time_column = table.schema.time_column
+    if time_column is None or table.frame.empty:
+        return table
+    frame = table.frame
+    times = pd.to_datetime(frame[time_column], utc=True)
+    key = zlib.crc32(f"{seed}/{table.name}/{table.site}/{table.day}".encode())
+    rng = np.random.default_rng(key)
+    changed = None
+    for glitch in glitches:
+        window = (times >= glitch.start).to_numpy()
+        if glitch.end is not None:
+            window &= (times < glitch.end).to_numpy()
+        hit = window & (rng.random(len(frame)) < glitch.rate)
+        if table.name == "readings":
+            hit &= (frame["signal"] == glitch.column).to_numpy()
+            column, bad = "value", np.inf
+        elif glitch.column in frame.columns:
+            column, bad = glitch.column, glitch.value
+        else:
+            continue
+        if hit.any():
+            changed = frame.copy() if changed is None else changed
+            values = changed[column].to_numpy(dtype="float64", copy=True)
+            values[hit] = bad
+            changed[column] = values
+    return table if changed is None else dataclasses.replace(table, frame=changed)

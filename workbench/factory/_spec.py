@@ -473,16 +473,67 @@ class Fault:
 
 
 @dataclass(frozen=True)
-class Schedule:
-    """Drift and faults to inject, in any order."""
+class Glitch:
+    """Broken transmissions: from ``start`` (to ``end``) a fraction ``rate`` of the rows a
+    generator emits carry an impossible value in ``column``.
 
-    events: tuple[Drift | Fault, ...] = field(default_factory=tuple)
+    Real plants send these: a disconnected 4-20 mA loop reads as a sentinel far outside the
+    range, a PLC float register turns to infinity. The workbench's boundary must quarantine them
+    with their reason; the virtual factory sends them so that it is seen doing so. Wide tables
+    get ``value`` (default -9999.0, outside every physical range); long readings (``column`` is a
+    signal name) get infinity, since a reading has no per-signal range in the long shape.
+    """
+
+    generator: str
+    column: str
+    start: TimeLike
+    end: TimeLike | None = None
+    rate: float = 0.001
+    value: float = -9999.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "start", to_utc(self.start, what=f"Glitch on {self.column!r}: start")
+        )
+        if self.end is not None:
+            object.__setattr__(
+                self, "end", to_utc(self.end, what=f"Glitch on {self.column!r}: end")
+            )
+        rate = float(self.rate)
+        if not 0.0 < rate <= 1.0:
+            raise FactoryError(
+                f"Glitch on {self.generator}.{self.column}: rate must be in (0, 1], got {rate}",
+                generator=self.generator,
+                column=self.column,
+            )
+        object.__setattr__(self, "rate", rate)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "glitch",
+            "generator": self.generator,
+            "column": self.column,
+            "start": pd.Timestamp(self.start).isoformat(),
+            "end": None if self.end is None else pd.Timestamp(self.end).isoformat(),
+            "rate": self.rate,
+            "value": self.value,
+        }
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Drift, faults and glitches to inject, in any order."""
+
+    events: tuple[Drift | Fault | Glitch, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "events", tuple(self.events))
         for event in self.events:
-            if not isinstance(event, (Drift, Fault)):
-                raise FactoryError(f"Schedule events must be Drift or Fault, got {event!r}")
+            if not isinstance(event, (Drift, Fault, Glitch)):
+                raise FactoryError(f"Schedule events must be Drift, Fault or Glitch, got {event!r}")
+
+    def glitches(self, generator: str) -> list[Glitch]:
+        return [e for e in self.events if isinstance(e, Glitch) and e.generator == generator]
 
     def drifts(self, generator: str) -> list[Drift]:
         return [e for e in self.events if isinstance(e, Drift) and e.generator == generator]
