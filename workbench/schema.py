@@ -224,7 +224,12 @@ READINGS = TableSchema(
         Column("line", "category", description="production line"),
         Column("asset", "category", description="machine, tool or robot"),
         Column("signal", "category", description="signal name"),
-        Column("value", "float", description="engineering value in `unit`"),
+        Column(
+            "value",
+            "float",
+            nullable=True,
+            description="engineering value in `unit`; missing (NaN) when quality is bad",
+        ),
         Column("unit", "category", description="engineering unit of `value`"),
         Column("quality", "category", allowed=QUALITY_CODES, description="OPC UA style status"),
         *CONTEXT_COLUMNS,
