@@ -190,7 +190,7 @@ QUALITY_CODES = ("good", "uncertain", "bad")
 
 #: Context every record carries so that fairness can be assessed later.
 CONTEXT_COLUMNS: tuple[Column, ...] = (
-    Column("company", "str", identifier=True, description="firm, pseudonymised"),
+    Column("company", "category", identifier=True, description="firm, pseudonymised"),
     Column(
         "company_size",
         "category",

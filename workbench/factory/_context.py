@@ -146,6 +146,7 @@ class PlantContext:
             first += site.operators
         self.site_codes = [s.code for s in self.sites]
         self.regions = tuple(sorted({s.company.region for s in self.sites}, key=REGIONS.index))
+        self.company_names = tuple(sorted({s.company.name for s in self.sites}))
         self.lines = [line for s in self.sites for line in s.line_names()]
 
     def site(self, code: str) -> SiteContext:
@@ -176,7 +177,7 @@ def context_columns(
     return {
         "site": constant_categorical(m, site.code, ctx.site_codes),
         "sector": constant_categorical(m, site.sector, SECTORS),
-        "company": np.full(m, site.company.name, dtype=object),
+        "company": constant_categorical(m, site.company.name, ctx.company_names),
         "company_size": constant_categorical(m, site.company.size_class, SIZE_CLASSES),
         "region": constant_categorical(m, site.company.region, ctx.regions),
         "shift": categorical(shift_codes(ts_ns), SHIFTS),

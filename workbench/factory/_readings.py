@@ -403,7 +403,7 @@ def readings_frame(
         "value": arrays.value,
         "unit": categorical(unit_codes[arrays.signal], cats.units),
         "quality": categorical(arrays.quality, QUALITY_CODES),
-        "company": np.full(n, site.company.name, dtype=object),
+        "company": const(site.company.name, ctx.company_names),
         "company_size": const(site.company.size_class, SIZE_CLASSES),
         "region": const(site.company.region, ctx.regions),
         "shift": categorical(np.repeat(shift_codes(step_ts), per_step), SHIFTS),
