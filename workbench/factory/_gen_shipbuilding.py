@@ -65,7 +65,7 @@ WELD_SCHEMA = wide_schema(
         f("arc_instability", "1", 0.0, 1.0, "share of 1 s steps with a voltage jump > 2.5 V"),
         f("heat_input_kj_mm", "kJ/mm", 0.1, 10.0, "arc energy x efficiency / travel speed"),
         f("shielding_gas_flow_l_min", "L/min", 0.0, 40.0, "shielding gas flow (0 for SAW)"),
-        f("preheat_temperature_c", "degC", -10.0, 250.0, "plate temperature before welding"),
+        f("preheat_temperature_c", "degC", -30.0, 250.0, "plate temperature before welding"),
         f("ambient_humidity_pct", "%", 10.0, 100.0, "relative humidity in the hall"),
         Column("defect", "bool", description="the seam failed non-destructive testing"),
         Column("defect_type", "category", allowed=WELD_DEFECTS, description="kind of defect"),
