@@ -581,3 +581,39 @@ def ensure_mosquitto(
 def _close_all_mosquittos() -> None:
     for broker in list(_mosquittos):
         broker.close()
+
+
+# -- Debian packages the tests need (CJK fonts, Chromium) ------------------------------------
+
+
+def apt_install(*packages: str) -> str | None:
+    """Install Debian packages with apt-get; return an error text, or None on success."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return f"{' '.join(packages)} missing, and not root with apt-get to install"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", *packages]):
+        try:
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"{' '.join(cmd)} failed: {exc}"
+        if done.returncode != 0:
+            return f"{' '.join(cmd)} failed: {done.stderr.strip()[-300:]}"
+    return None
+
+
+def ensure_cjk_font() -> str:
+    """The family name of a CJK font for Korean figures, installing Debian's fonts-noto-cjk
+    when none is there; skips when that cannot be done, except under CI=true, where it fails."""
+    from workbench.reporting._fonts import cjk_font
+
+    font = cjk_font()
+    if font is None:
+        error = apt_install("fonts-noto-cjk")
+        cjk_font.cache_clear()
+        font = cjk_font()
+        if font is None:
+            reason = f"no CJK font for Korean figures: {error or 'fonts-noto-cjk not found'}"
+            if os.environ.get("CI") == "true":
+                pytest.fail(reason)
+            pytest.skip(reason)
+    return font
