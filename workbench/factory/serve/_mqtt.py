@@ -1,0 +1,880 @@
+"""The virtual factory over MQTT: an embedded amqtt broker and a publisher of the plant's readings.
+
+Topics and payloads
+-------------------
+One reading per message (``payload = "json"``, the default), QoS 1, topic
+``<site>/<line>/<asset>/<signal>`` (a signal's own ``topic`` in the profile wins; a source
+``root`` is put in front: ``<root>/<site>/...``)::
+
+    {"ts": 1767225600123, "value": 351.25, "unit": "K", "quality": "good"}
+
+``ts`` is the reading's instant in **integer milliseconds since the Unix epoch (UTC)**: compact,
+fast to write and read, and unambiguous (no time zone to get wrong). The workbench's connector
+also accepts ISO 8601 strings with a time zone (``"2026-01-01T00:00:00.123456789Z"``, up to
+nanoseconds) from other publishers. ``value`` is a JSON number in the signal's unit, or
+``null`` when the plant has no value (then ``quality`` is ``"bad"``); ``quality`` is one of
+``good``, ``uncertain``, ``bad`` (OPC UA style).
+
+Batched payloads, for high rates (``payload = "batch"``): one message per asset and tick on
+``<site>/<line>/<asset>/_batch`` holding every signal of that asset::
+
+    {"ts": 1767225600123, "readings": [
+        {"signal": "temperature", "value": 351.25, "unit": "K", "quality": "good"},
+        {"signal": "vibration", "value": 0.12, "unit": "mm/s", "quality": "good"}]}
+
+``payload = "batch-line"`` sends one message per line and tick on ``<site>/<line>/_batch``
+whose readings also name their ``asset``. With ``batch_ticks = n`` (constructor argument) a
+batch holds ``n`` consecutive ticks and each reading carries its own ``ts`` (a reading's ``ts``
+always wins over the batch's). A top-level JSON array of readings is accepted by the connector
+as well.
+
+Delivery across broker restarts
+-------------------------------
+The publisher is a paho-mqtt 2 client: QoS 1 messages wait in its own memory queue while the
+broker is away (``max_queued_messages_set(0)``: unbounded) and are resent on reconnect until
+the broker acknowledges them (PUBACK). That, not the session, is what keeps a publisher's
+messages: the broker keeps no state for a QoS 1 publisher, so the publisher uses a clean
+session. What the broker does with acknowledged messages is the broker's promise; see the
+subscriber (:mod:`workbench.connectors._mqtt`), which needs a persistent session.
+
+The embedded broker
+-------------------
+:class:`EmbeddedBroker` runs amqtt 0.12 in its own thread and event loop. amqtt keeps sessions
+in memory: a restart forgets every session and message unless ``persistence`` names an SQLite
+file (amqtt's ``SessionDBPlugin``), which restores persistent sessions, their subscriptions and
+the messages queued for disconnected clients, but not messages that were being delivered when
+the broker stopped. amqtt queues messages for a disconnected persistent session only when the
+session is not *anonymous*; its own ``AnonymousAuthPlugin`` marks every session anonymous, so
+this broker uses its own authentication plugin (open, or a user table).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import math
+import secrets
+import ssl
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+from paho.mqtt.client import CallbackAPIVersion, Client, MQTTMessageInfo, MQTTv311
+
+from workbench.errors import ConfigError, FactoryError
+from workbench.factory.serve._base import ProtocolServer
+from workbench.profiles import SignalSpec, SourceSpec
+from workbench.schema import QUALITY_CODES
+
+__all__ = ["PAYLOAD_FORMS", "EmbeddedBroker", "MqttPublisher", "TLSFiles", "reading_topic"]
+
+log = logging.getLogger(__name__)
+
+#: What ``payload`` may say: one reading per message, or batches per asset or per line.
+PAYLOAD_FORMS = ("json", "batch", "batch-line")
+_EPOCH_MS_MIN = 946_684_800_000  # 2000-01-01
+_NS_PER_MS = 1_000_000
+
+
+# ---------------------------------------------------------------------------- embedded broker
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    """Certificate and key (PEM) for a TLS listener; ``cafile`` to verify client certificates."""
+
+    certfile: str | Path
+    keyfile: str | Path
+    cafile: str | Path | None = None
+
+
+def _hash_password(password: str, salt: bytes) -> str:
+    return hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, 10_000).hex()
+
+
+def _amqtt_auth_plugin() -> type:
+    """The broker's authentication plugin class (built lazily: amqtt loads only when used)."""
+    global _AUTH_PLUGIN
+    if _AUTH_PLUGIN is not None:
+        return _AUTH_PLUGIN
+    from amqtt.plugins.base import BaseAuthPlugin
+
+    class WorkbenchAuthPlugin(BaseAuthPlugin):
+        """Open, or checks a user table of salted PBKDF2 hashes. Never marks a session
+        anonymous, so that persistent sessions get their messages queued while away."""
+
+        @dataclass
+        class Config:
+            users: dict[str, str] | None = None  # user -> "salt_hex:hash_hex"
+
+        async def authenticate(self, *, session: Any) -> bool | None:
+            users = self.context.config.users
+            if users is None:
+                return True
+            stored = users.get(session.username or "")
+            if stored is None:
+                return False
+            salt, digest = stored.split(":", 1)
+            given = _hash_password(session.password or "", bytes.fromhex(salt))
+            return hmac.compare_digest(given, digest)
+
+    WorkbenchAuthPlugin.__module__ = __name__
+    WorkbenchAuthPlugin.__qualname__ = "WorkbenchAuthPlugin"
+    _AUTH_PLUGIN = WorkbenchAuthPlugin
+    return WorkbenchAuthPlugin
+
+
+_AUTH_PLUGIN: type | None = None
+_BROKER: type | None = None
+
+
+async def _drained(broker: Any, *, least: float = 0.1, most: float = 1.0) -> None:
+    """Wait until amqtt has handed every acknowledged message to its subscribers' connections
+    (its broadcast queue is empty and its delivery tasks are done), ``least`` to ``most`` s."""
+    started = time.monotonic()
+    await asyncio.sleep(least)
+    while time.monotonic() - started < most:
+        queue = getattr(broker, "_broadcast_queue", None)
+        tasks = getattr(broker, "_tasks_queue", ())
+        if (queue is None or queue.empty()) and all(t.done() for t in list(tasks)):
+            return
+        await asyncio.sleep(0.02)
+
+
+def _broker_class() -> type:
+    """amqtt's Broker, keeping its client connections so that a stop can drop them."""
+    global _BROKER
+    if _BROKER is None:
+        from amqtt.broker import Broker
+
+        class TrackingBroker(Broker):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                self.workbench_transports: set[asyncio.BaseTransport] = set()
+                self.workbench_ready = asyncio.Event()
+
+            async def stream_connected(
+                self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str
+            ) -> None:
+                transport = writer.transport
+                self.workbench_transports.add(transport)
+                try:
+                    # amqtt listens before its plugins restore the saved sessions: a client
+                    # that connects in between gets a fresh session (and the restore fails).
+                    # Hold connections until start() has finished.
+                    await self.workbench_ready.wait()
+                    await super().stream_connected(reader, writer, listener_name)
+                finally:
+                    self.workbench_transports.discard(transport)
+
+        _BROKER = TrackingBroker
+    return _BROKER
+
+
+def __getattr__(name: str) -> Any:
+    # amqtt imports plugins by dotted path: "workbench.factory.serve._mqtt.WorkbenchAuthPlugin".
+    if name == "WorkbenchAuthPlugin":
+        return _amqtt_auth_plugin()
+    raise AttributeError(name)
+
+
+class EmbeddedBroker:
+    """The amqtt MQTT broker in its own thread and event loop, on loopback by default.
+
+    Parameters
+    ----------
+    host, port
+        Where to listen; port 0 takes a free port (:attr:`port` has the real one after
+        :meth:`start`, and a restart keeps it).
+    tls
+        Certificate and key for a TLS listener (the URI becomes ``mqtts://``).
+    users
+        ``{username: password}`` the broker accepts; ``None`` accepts anyone. Passwords are
+        kept only as salted hashes.
+    persistence
+        An SQLite file where amqtt keeps persistent sessions, subscriptions and the messages
+        queued for disconnected clients across restarts (kept, not cleared, on shutdown).
+        Without it a restart forgets everything.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: TLSFiles | None = None,
+        users: Mapping[str, str] | None = None,
+        *,
+        persistence: str | Path | None = None,
+        start_timeout: float = 30.0,
+    ) -> None:
+        self.host = host
+        self.port: int = int(port)
+        self.tls = tls
+        self.persistence = Path(persistence) if persistence is not None else None
+        self.start_timeout = start_timeout
+        self._users: dict[str, str] | None = None
+        if users is not None:
+            self._users = {}
+            for name, password in users.items():
+                salt = secrets.token_bytes(16)
+                self._users[name] = f"{salt.hex()}:{_hash_password(password, salt)}"
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._broker: Any = None
+        self.starts = 0
+
+    @property
+    def uri(self) -> str:
+        scheme = "mqtts" if self.tls else "mqtt"
+        return f"{scheme}://{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._broker is not None
+
+    def start(self) -> int:
+        """Start listening; return the real port."""
+        if self.running:
+            return self.port
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        thread = threading.Thread(
+            target=self._run, args=(loop, ready), name=f"amqtt-{self.host}", daemon=True
+        )
+        thread.start()
+        ready.wait()
+        self._loop, self._thread = loop, thread
+        future = asyncio.run_coroutine_threadsafe(self._start_broker(), loop)
+        try:
+            self.port = future.result(timeout=self.start_timeout)
+        except Exception as exc:
+            self._stop_loop()
+            raise FactoryError(
+                f"the embedded MQTT broker could not listen on {self.host}:{self.port}: {exc}",
+                host=self.host,
+                port=self.port,
+            ) from exc
+        self.starts += 1
+        log.info("embedded MQTT broker listening on %s", self.uri)
+        return self.port
+
+    def stop(self, *, graceful: bool = True) -> None:
+        """Shut the broker down and end its thread; ``graceful=False`` drops every connection
+        at once, like a crash (sessions in memory are lost either way)."""
+        if self._loop is None:
+            return
+        if self._broker is not None:
+            future = asyncio.run_coroutine_threadsafe(
+                self._shutdown(self._broker, graceful), self._loop
+            )
+            try:
+                future.result(timeout=30)
+            except BaseException as exc:  # a broker that fails to stop cleanly is still stopped
+                log.warning("embedded MQTT broker shutdown: %r", exc)
+            self._broker = None
+        self._stop_loop()
+
+    @staticmethod
+    async def _shutdown(broker: Any, graceful: bool) -> None:
+        # amqtt's own shutdown clears the sessions one by one while the other clients stay
+        # connected, so a publisher would go on having messages acknowledged by a broker that
+        # no longer delivers them. Instead: stop accepting; gracefully, stop reading (nothing
+        # more is acknowledged), let what was acknowledged reach its subscribers, and close
+        # the connections after their buffers are sent; otherwise drop them at once.
+        for server in list(getattr(broker, "_servers", {}).values()):
+            with contextlib.suppress(BaseException):
+                server.instance.close()
+        transports = list(broker.workbench_transports)
+        if graceful:
+            for transport in transports:
+                with contextlib.suppress(BaseException):
+                    transport.pause_reading()
+            await _drained(broker)
+            for transport in transports:
+                transport.close()
+            await asyncio.sleep(0)
+        for transport in transports:
+            transport.abort()  # no-op for those already closed
+        if not graceful:
+            return
+        try:
+            # amqtt 0.12 on Python 3.11 can hang here (a reader task swallows its cancellation
+            # inside asyncio.wait_for): bound it
+            await asyncio.wait_for(broker.shutdown(), timeout=5)
+        except BaseException as exc:
+            log.warning("embedded MQTT broker shutdown: %r", exc)
+
+    def restart(self) -> int:
+        """Stop and start again on the same port; return it."""
+        self.stop()
+        return self.start()
+
+    def __enter__(self) -> EmbeddedBroker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- internals
+
+    @staticmethod
+    def _run(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(ready.set)
+        try:
+            loop.run_forever()
+        finally:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                with contextlib.suppress(BaseException):
+                    loop.run_until_complete(asyncio.wait(pending, timeout=2))
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    def _stop_loop(self) -> None:
+        loop, thread = self._loop, self._thread
+        self._loop = self._thread = None
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(loop.stop)
+        if thread is not None:
+            thread.join(timeout=30)
+
+    def _config(self) -> dict[str, Any]:
+        listener: dict[str, Any] = {"type": "tcp", "bind": f"{self.host}:{self.port}"}
+        if self.tls is not None:
+            listener.update(
+                ssl=True, certfile=str(self.tls.certfile), keyfile=str(self.tls.keyfile)
+            )
+            if self.tls.cafile is not None:
+                listener["cafile"] = str(self.tls.cafile)
+        plugins: dict[str, Any] = {f"{__name__}.WorkbenchAuthPlugin": {"users": self._users}}
+        if self.persistence is not None:
+            self.persistence.parent.mkdir(parents=True, exist_ok=True)
+            plugins["amqtt.contrib.persistence.SessionDBPlugin"] = {
+                "connection": f"sqlite+aiosqlite:///{self.persistence}",
+                "clear_on_shutdown": False,
+            }
+        return {"listeners": {"default": listener}, "plugins": plugins}
+
+    async def _start_broker(self) -> int:
+        _amqtt_auth_plugin()
+        broker = _broker_class()(self._config())
+        await broker.start()
+        broker.workbench_ready.set()
+        self._broker = broker
+        # asyncio.Server.sockets is public; amqtt keeps its servers in a private dict.
+        server = broker._servers["default"].instance
+        return int(server.sockets[0].getsockname()[1])
+
+
+# ---------------------------------------------------------------------------- publisher
+
+
+def reading_topic(
+    signal: SignalSpec, *, site: str, line: str, asset: str, root: str | None = None
+) -> str:
+    """The topic a signal's readings go to: its own ``topic``, else ``site/line/asset/signal``
+    (under ``root`` when given)."""
+    if signal.topic:
+        return signal.topic
+    topic = f"{site}/{line}/{asset}/{signal.name}"
+    return f"{root.strip('/')}/{topic}" if root else topic
+
+
+@dataclass(frozen=True)
+class _Message:
+    """A part of a sent message: the readings of one tick it carries."""
+
+    number: int  # sequence number of the MQTT message
+    topic: str
+    tick: int
+    readings: tuple[int, ...]  # signal indices
+
+
+@dataclass(frozen=True)
+class _Tick:
+    timestamp_ms: int
+    values: np.ndarray
+    quality: np.ndarray  # int8 codes into QUALITY_CODES
+
+
+class MqttPublisher(ProtocolServer):
+    """Publish the live plant's readings to an MQTT broker (QoS 1), surviving broker restarts.
+
+    Parameters
+    ----------
+    source
+        The profile's MQTT source: ``uri`` (``mqtt://host:port`` or ``mqtts://``; port 0 only
+        with ``embedded_broker``), ``site``, ``line``, ``root``, ``payload``
+        (``json``/``batch``/``batch-line``), ``ca_file``, ``username_env``/``password_env``.
+    signals
+        What is published, in the order of the values handed to :meth:`publish`; each needs an
+        ``asset`` (and the source or the signal a ``site`` and ``line``).
+    embedded_broker
+        Start an :class:`EmbeddedBroker` (amqtt) at the source's host and port and publish to
+        it; its TLS files are the source's ``certificate`` and ``private_key``, and its one
+        user the source's credentials.
+    payload
+        Overrides the source's ``payload`` form.
+    batch_ticks
+        Batched forms: ticks per message (each reading then carries its own ``ts``).
+    record
+        Keep every published reading (for tests): :meth:`published_frame`,
+        :meth:`published_keys`. Off for long runs: it grows with every tick.
+    client_id
+        MQTT client id (default: ``wb-pub-<source>-<random>``).
+    max_inflight
+        QoS 1 messages sent and not yet acknowledged at once.
+    connect_timeout
+        Seconds :meth:`start` waits for the first connection.
+    stop_timeout
+        Seconds :meth:`stop` waits for the broker to acknowledge what was sent.
+    broker_persistence
+        With ``embedded_broker``: the amqtt session database file (see :class:`EmbeddedBroker`).
+    """
+
+    def __init__(
+        self,
+        source: SourceSpec,
+        signals: Sequence[SignalSpec],
+        *,
+        embedded_broker: bool = False,
+        payload: str | None = None,
+        batch_ticks: int = 1,
+        record: bool = False,
+        client_id: str | None = None,
+        max_inflight: int = 1000,
+        connect_timeout: float = 15.0,
+        stop_timeout: float = 5.0,
+        broker_persistence: str | Path | None = None,
+    ) -> None:
+        super().__init__(source, signals)
+        opts = source.options
+        self.payload = str(payload or opts.get("payload", "json"))
+        if self.payload not in PAYLOAD_FORMS:
+            raise ConfigError(
+                f"source {source.name!r}: payload must be one of {list(PAYLOAD_FORMS)}, "
+                f"not {self.payload!r}",
+                source=source.name,
+            )
+        if batch_ticks < 1 or (batch_ticks > 1 and self.payload == "json"):
+            raise ConfigError(
+                f"batch_ticks={batch_ticks}: must be 1 for payload 'json', and at least 1",
+                source=source.name,
+            )
+        if not self.signals:
+            raise FactoryError(f"MQTT source {source.name!r} has no signals to publish")
+        self.qos = int(opts.get("qos", 1))
+        self.batch_ticks = int(batch_ticks)
+        self.record = record
+        self.embedded_broker = embedded_broker
+        self.broker: EmbeddedBroker | None = None
+        self._broker_persistence = broker_persistence
+        self.connect_timeout = connect_timeout
+        self.stop_timeout = stop_timeout
+        self.client_id = client_id or f"wb-pub-{source.name}-{secrets.token_hex(3)}"
+        self.max_inflight = max_inflight
+        root = opts.get("root")
+        self._where: list[tuple[str, str, str]] = []  # (site, line, asset) per signal
+        self._topics: list[str] = []
+        self._units: list[str] = []
+        for sig in self.signals:
+            site = sig.site or opts.get("site")
+            line = sig.line or opts.get("line")
+            if not sig.asset or not site or not line:
+                raise FactoryError(
+                    f"MQTT source {source.name!r}: signal {sig.name!r} needs an asset, and a "
+                    "site and line (on the signal or the source) to make its topic",
+                    source=source.name,
+                    signal=sig.name,
+                )
+            self._where.append((str(site), str(line), sig.asset))
+            self._topics.append(
+                reading_topic(sig, site=str(site), line=str(line), asset=sig.asset, root=root)
+            )
+            self._units.append(sig.unit or "")
+        # batches: topic -> signal indices, in signal order
+        self._batches: dict[str, list[int]] = {}
+        for i, (site, line, asset) in enumerate(self._where):
+            key = (
+                f"{site}/{line}/{asset}/_batch"
+                if self.payload == "batch"
+                else f"{site}/{line}/_batch"
+            )
+            if root:
+                key = f"{str(root).strip('/')}/{key}"
+            self._batches.setdefault(key, []).append(i)
+        self._head = [
+            f'{{"ts":%d,"value":%s,"unit":{json.dumps(u)},"quality":"%s"}}' for u in self._units
+        ]
+        self._element = [
+            (
+                f'{{"signal":{json.dumps(s.name)},'
+                + (f'"asset":{json.dumps(w[2])},' if self.payload == "batch-line" else "")
+                + f'"value":%s,"unit":{json.dumps(u)},"quality":"%s"'
+            )
+            for s, u, w in zip(self.signals, self._units, self._where, strict=True)
+        ]
+        self._client: Client | None = None
+        self._connected = threading.Event()
+        self._connect_error: str | None = None
+        self._lock = threading.Lock()
+        self._ticks: list[_Tick] = []
+        self._messages: list[_Message] = []
+        self._numbers: dict[int, int] = {}  # packet id -> message number, until acknowledged
+        self._acked: list[bool] = []  # per message number
+        self._acked_mids: collections.deque[int] = collections.deque()
+        self._pending: list[tuple[int, int, np.ndarray, np.ndarray]] = []  # unsent batch ticks
+        self._last_ms: int | None = None
+        self._last_ns: int | None = None
+        self.uri = source.uri
+        self.messages_sent = 0
+        self.readings_sent = 0
+        self.messages_acknowledged = 0
+        self.connects = 0
+        self.disconnects = 0
+
+    # -- lifecycle
+
+    def start(self) -> str:
+        """Connect (starting the embedded broker first when asked); return the broker URI."""
+        if self._client is not None:
+            return self.uri
+        parts = urlsplit(self.source.uri)
+        scheme = parts.scheme
+        if scheme not in ("mqtt", "mqtts"):
+            raise ConfigError(
+                f"MqttPublisher needs an mqtt:// or mqtts:// URI, not {self.source.uri}"
+            )
+        host = parts.hostname or "127.0.0.1"
+        port = parts.port if parts.port is not None else (8883 if scheme == "mqtts" else 1883)
+        username = self.source.secret("username_env")
+        password = self.source.secret("password_env")
+        if self.embedded_broker:
+            opts = self.source.options
+            tls = None
+            if scheme == "mqtts":
+                if not opts.get("certificate") or not opts.get("private_key"):
+                    raise ConfigError(
+                        f"source {self.source.name!r}: an embedded mqtts:// broker needs "
+                        "certificate and private_key (PEM files) in the profile",
+                        source=self.source.name,
+                    )
+                tls = TLSFiles(str(opts["certificate"]), str(opts["private_key"]))
+            users = {username: password or ""} if username else None
+            self.broker = EmbeddedBroker(
+                host, port, tls=tls, users=users, persistence=self._broker_persistence
+            )
+            port = self.broker.start()
+        elif port == 0:
+            raise ConfigError(
+                f"source {self.source.name!r}: port 0 means 'any free port', which only an "
+                "embedded broker can take; name the broker's port",
+                source=self.source.name,
+            )
+        self.uri = f"{scheme}://{host}:{port}"
+        client = Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            clean_session=True,
+            protocol=MQTTv311,
+        )
+        client.max_queued_messages_set(0)  # unbounded: nothing is dropped while the broker is away
+        client.max_inflight_messages_set(self.max_inflight)
+        client.reconnect_delay_set(1, 5)
+        if username:
+            client.username_pw_set(username, password)
+        if scheme == "mqtts":
+            client.tls_set(ca_certs=self.source.options.get("ca_file"), cert_reqs=ssl.CERT_REQUIRED)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        self._client = client
+        client.connect_async(host, port, keepalive=30)
+        client.loop_start()
+        if not self._connected.wait(self.connect_timeout):
+            error = self._connect_error or "no answer"
+            self.stop()
+            raise FactoryError(
+                f"MQTT publisher {self.source.name!r} could not connect to {self.uri} within "
+                f"{self.connect_timeout:g} s: {error}",
+                source=self.source.name,
+                uri=self.uri,
+            )
+        return self.uri
+
+    def stop(self) -> None:
+        """Send what is buffered, wait up to ``stop_timeout`` seconds for the broker to
+        acknowledge it (when connected), disconnect, and stop an embedded broker."""
+        client = self._client
+        if client is not None:
+            if self.connected:
+                self.flush(timeout=self.stop_timeout)
+            else:
+                with self._lock:
+                    self._flush_batches()
+            if self.pending:
+                log.warning(
+                    "MQTT publisher %s stops with %d messages not acknowledged by the broker",
+                    self.source.name,
+                    self.pending,
+                )
+            client.disconnect()
+            client.loop_stop()
+            self._client = None
+        self._connected.clear()
+        if self.broker is not None:
+            self.broker.stop()
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Send buffered batches and wait until the broker acknowledged every message sent;
+        ``False`` if ``timeout`` seconds passed first."""
+        with self._lock:
+            self._flush_batches()
+        deadline = time.monotonic() + timeout
+        while self.messages_acknowledged < self.messages_sent:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    @property
+    def pending(self) -> int:
+        """Messages sent and not yet acknowledged by the broker (queued or in flight)."""
+        return self.messages_sent - self.messages_acknowledged
+
+    # -- publishing
+
+    def publish(
+        self, timestamp_ns: int, values: np.ndarray, quality: np.ndarray | None = None
+    ) -> None:
+        """Send one tick: a message per signal, or per asset/line in the batched forms.
+
+        Never blocks on the network: while the broker is away messages wait in the client's
+        queue. Ticks closer than 1 ms are refused (``ts`` has millisecond resolution).
+        """
+        client = self._client
+        if client is None:
+            raise FactoryError(f"MQTT publisher {self.source.name!r} is not started")
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != (len(self.signals),):
+            raise FactoryError(
+                f"MQTT publisher {self.source.name!r}: {values.shape[0] if values.ndim else 0} "
+                f"values for {len(self.signals)} signals",
+                source=self.source.name,
+            )
+        codes = self._quality_codes(quality)
+        ts_ns = int(timestamp_ns)
+        ts_ms = ts_ns // _NS_PER_MS
+        if ts_ms < _EPOCH_MS_MIN:
+            raise FactoryError(f"timestamp {ts_ns} ns is before 2000: not a live instant")
+        with self._lock:
+            if self._last_ms is not None and ts_ms == self._last_ms and ts_ns != self._last_ns:
+                raise FactoryError(
+                    f"MQTT publisher {self.source.name!r}: two ticks within one millisecond "
+                    f"({self._last_ns} and {ts_ns} ns); payload timestamps are in ms, so tick at "
+                    "1 kHz or slower",
+                    source=self.source.name,
+                )
+            self._last_ms, self._last_ns = ts_ms, ts_ns
+            tick = len(self._ticks) if self.record else -1
+            if self.record:
+                self._ticks.append(_Tick(ts_ms, values.copy(), codes.copy()))
+            if self.payload == "json":
+                self._send_single(client, tick, ts_ms, values, codes)
+            else:
+                self._pending.append((tick, ts_ms, values.copy(), codes.copy()))
+                if len(self._pending) >= self.batch_ticks:
+                    self._flush_batches()
+
+    def _quality_codes(self, quality: np.ndarray | None) -> np.ndarray:
+        n = len(self.signals)
+        if quality is None:
+            return np.zeros(n, dtype=np.int8)
+        q = np.asarray(quality)
+        if q.dtype.kind in "iu":
+            codes = q.astype(np.int8)
+        else:
+            lookup = {c: i for i, c in enumerate(QUALITY_CODES)}
+            try:
+                codes = np.array([lookup[str(x)] for x in q], dtype=np.int8)
+            except KeyError as exc:
+                raise FactoryError(
+                    f"quality {exc.args[0]!r} is not one of {list(QUALITY_CODES)}"
+                ) from exc
+        if codes.shape != (n,) or (codes.size and (codes.min() < 0 or codes.max() > 2)):
+            raise FactoryError(
+                f"quality must hold {n} codes 0 (good), 1 (uncertain) or 2 (bad)",
+                source=self.source.name,
+            )
+        return codes
+
+    def _send_single(
+        self, client: Client, tick: int, ts_ms: int, values: np.ndarray, codes: np.ndarray
+    ) -> None:
+        for j, (value, code) in enumerate(zip(values.tolist(), codes.tolist(), strict=True)):
+            text = "null" if not math.isfinite(value) else repr(value)
+            quality = QUALITY_CODES[code] if text != "null" else "bad"
+            body = self._head[j] % (ts_ms, text, quality)
+            info = client.publish(self._topics[j], body, qos=self.qos)
+            self._sent(info, self._topics[j], [(tick, (j,))])
+
+    def _flush_batches(self) -> None:
+        """Send the buffered ticks as batch messages (the caller holds the lock)."""
+        client = self._client
+        if not self._pending or client is None:
+            return
+        pending, self._pending = self._pending, []
+        multi = len(pending) > 1
+        for topic, indices in self._batches.items():
+            parts: list[str] = []
+            for _tick, ts_ms, values, codes in pending:
+                for j in indices:
+                    value = float(values[j])
+                    text = "null" if not math.isfinite(value) else repr(value)
+                    quality = QUALITY_CODES[int(codes[j])] if text != "null" else "bad"
+                    element = self._element[j] % (text, quality)
+                    parts.append(f'{element},"ts":{ts_ms}}}' if multi else element + "}")
+            head = "" if multi else f'"ts":{pending[0][1]},'
+            body = f'{{{head}"readings":[{",".join(parts)}]}}'
+            info = client.publish(topic, body, qos=self.qos)
+            self._sent(info, topic, [(tick, tuple(indices)) for tick, _ts, _v, _q in pending])
+
+    def _sent(
+        self, info: MQTTMessageInfo, topic: str, parts: list[tuple[int, tuple[int, ...]]]
+    ) -> None:
+        """Count one message carrying ``parts`` ((tick, signal indices) pairs); record it
+        (the caller holds the lock)."""
+        number = self.messages_sent
+        self.messages_sent += 1
+        for tick, readings in parts:
+            self.readings_sent += len(readings)
+            if self.record and tick >= 0:
+                self._messages.append(_Message(number, topic, tick, readings))
+        if self.record:
+            # register the packet id first: its PUBACK may already be waiting in the queue
+            self._numbers[info.mid] = number
+            self._acked.append(False)
+            self._drain_acks()
+
+    def _drain_acks(self) -> None:
+        """Mark the messages whose PUBACK arrived (the caller holds the lock). Packet ids are
+        reused after 65535 messages; the queue is drained on every publish, long before."""
+        while self._acked_mids:
+            number = self._numbers.pop(self._acked_mids.popleft(), None)
+            if number is not None:
+                self._acked[number] = True
+
+    # -- callbacks (paho's network thread)
+
+    def _on_connect(
+        self, client: Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if reason.is_failure:
+            self._connect_error = f"broker refused the connection: {reason}"
+            log.warning("MQTT publisher %s: %s", self.source.name, self._connect_error)
+            return
+        self.connects += 1
+        self._connected.set()
+
+    def _on_disconnect(
+        self, client: Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if self._connected.is_set():
+            self.disconnects += 1
+        self._connected.clear()
+
+    def _on_publish(self, client: Client, userdata: Any, mid: int, reason: Any, props: Any) -> None:
+        # paho holds its message lock here: no lock of ours (publish() takes ours, then paho's)
+        self.messages_acknowledged += 1
+        if self.record:
+            self._acked_mids.append(mid)
+
+    # -- what was published
+
+    def published_frame(self) -> pd.DataFrame:
+        """Every reading handed to the broker so far (``record=True``), in publishing order:
+        timestamp (UTC, ms resolution as on the wire), site, line, asset, signal, value, unit,
+        quality, topic, message (its sequence number) and acknowledged (whether the broker had
+        acknowledged the message when this was called)."""
+        if not self.record:
+            raise FactoryError("this publisher keeps no record; make it with record=True")
+        with self._lock:
+            self._drain_acks()
+            rows: list[tuple[Any, ...]] = []
+            for message in self._messages:
+                tick = self._ticks[message.tick]
+                acked = self._acked[message.number]
+                for j in message.readings:
+                    value = float(tick.values[j])
+                    finite = math.isfinite(value)
+                    site, line, asset = self._where[j]
+                    rows.append(
+                        (
+                            tick.timestamp_ms * _NS_PER_MS,
+                            site,
+                            line,
+                            asset,
+                            self.signals[j].name,
+                            value if finite else math.nan,
+                            self._units[j],
+                            QUALITY_CODES[int(tick.quality[j])] if finite else "bad",
+                            message.topic,
+                            message.number,
+                            acked,
+                        )
+                    )
+        frame = pd.DataFrame(
+            rows,
+            columns=[
+                "timestamp_ns",
+                "site",
+                "line",
+                "asset",
+                "signal",
+                "value",
+                "unit",
+                "quality",
+                "topic",
+                "message",
+                "acknowledged",
+            ],
+        )
+        frame.insert(0, "timestamp", pd.to_datetime(frame.pop("timestamp_ns"), unit="ns", utc=True))
+        return frame
+
+    def published_keys(self, *, acknowledged_only: bool = False) -> set[tuple[str, str, str, int]]:
+        """``(site, asset, signal, timestamp_ns)`` of every reading published (the connector's
+        ``Reading.key``); only those the broker had acknowledged with ``acknowledged_only``."""
+        if not self.record:
+            raise FactoryError("this publisher keeps no record; make it with record=True")
+        keys: set[tuple[str, str, str, int]] = set()
+        with self._lock:
+            self._drain_acks()
+            for message in self._messages:
+                if acknowledged_only and not self._acked[message.number]:
+                    continue
+                ts = self._ticks[message.tick].timestamp_ms * _NS_PER_MS
+                for j in message.readings:
+                    site, _line, asset = self._where[j]
+                    keys.add((site, asset, self.signals[j].name, ts))
+        return keys
