@@ -18,7 +18,9 @@ def test_every_error_is_a_workbench_error_and_a_builtin() -> None:
 
 
 def test_errors_keep_message_and_context_through_pickle() -> None:
-    err = DatasetFormatError("ai4i.csv line 7: expected 14 fields, found 13", file="ai4i.csv", line=7)
+    err = DatasetFormatError(
+        "ai4i.csv line 7: expected 14 fields, found 13", file="ai4i.csv", line=7
+    )
     back = pickle.loads(pickle.dumps(err))
     assert type(back) is DatasetFormatError
     assert str(back) == str(err)

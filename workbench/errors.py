@@ -17,6 +17,7 @@ process boundaries (papermill kernels, Dask workers)::
     ├── LakeError(WorkbenchError, OSError)                the lake cannot be read or written
     ├── ConnectorError(WorkbenchError, ConnectionError)   a live source failed
     ├── FactoryError(WorkbenchError, ValueError)          the virtual factory was asked for nonsense
+    ├── ModelError(WorkbenchError, ValueError)            a model is unfitted or does not fit data
     └── MetadataError(WorkbenchError, RuntimeError)       the metadata database failed
 
 Foreign errors are wrapped only at the boundary: ``raise LakeError(...) from exc``.
@@ -37,6 +38,7 @@ __all__ = [
     "LakeError",
     "MetadataError",
     "MissingSecretError",
+    "ModelError",
     "PrivacyError",
     "SchemaError",
     "WorkbenchError",
@@ -113,6 +115,10 @@ class ConnectorError(WorkbenchError, ConnectionError):
 
 class FactoryError(WorkbenchError, ValueError):
     """The virtual factory was given an impossible plant or schedule."""
+
+
+class ModelError(WorkbenchError, ValueError):
+    """A model cannot be used as asked: not fitted, or its features do not match the data."""
 
 
 class MetadataError(WorkbenchError, RuntimeError):
