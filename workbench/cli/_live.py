@@ -214,6 +214,7 @@ def ingest(
         home=s.home,
         sources=source or None,
         flush_interval=flush,
+        flusher="process",  # the lake work on another core than the sources
     )
     console = Console()
     live_table = console.is_terminal and not plain

@@ -1,0 +1,261 @@
+"""Kill the ingest process (SIGKILL) mid-batch, three times, and restart it: nothing lost, nothing
+doubled, for MQTT readings and for ERP/MES rows read by watermark.
+
+Variants: SQLite MES database + embedded amqtt broker, and PostgreSQL MES database + Mosquitto
+(started by ``tests/_services``; under ``CI=true`` a missing service fails the test).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from ingest_support import KEY, lake_keys, live_profile, mqtt_source, wait_until
+
+from workbench.data import Lake
+from workbench.factory import PlantSpec
+from workbench.factory.serve import LivePlant
+from workbench.profiles import parse_profile
+
+pytestmark = pytest.mark.slow
+
+
+def _mes_source(url: str) -> str:
+    from workbench.factory.serve._mes import MES_TABLES
+
+    tables = "".join(
+        f"""
+[[sources.tables]]
+name = "{name}"
+watermark = "{spec["watermark"]}"
+key = "{spec["key"]}"
+time_column = "{spec["time_column"]}"
+"""
+        for name, spec in MES_TABLES.items()
+    )
+    return f"""
+[[sources]]
+name = "mes"
+uri = "sql://{url}"
+poll_ms = 300
+overlap_s = 5
+{tables}"""
+
+
+@contextlib.contextmanager
+def _fresh_postgres(url: str) -> Iterator[str]:
+    """A database of its own on the test server (the MES tables must not meet other tests')."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"wb_ingest_{os.getpid()}_{random.randrange(10**6)}"
+    admin = dict(
+        host=base.host, port=base.port, user=base.username, dbname=base.database, autocommit=True
+    )
+    with psycopg.connect(**admin) as conn:  # type: ignore[arg-type]
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(**admin) as conn:  # type: ignore[arg-type]
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# the CLI, with a way to see its threads when a test times out (SIGUSR1 dumps their stacks)
+_MAIN = (
+    "import faulthandler, signal; faulthandler.register(signal.SIGUSR1); "
+    "from workbench.cli import main; main()"
+)
+
+
+class _Ingest:
+    """``workbench ingest`` as a real subprocess."""
+
+    def __init__(self, profile: Path, home: Path, log: Path) -> None:
+        self.profile, self.home, self.log = profile, home, log
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.runs = 0
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "WORKBENCH_HOME": str(self.home),
+            "WORKBENCH_PSEUDONYM_KEY": KEY.decode(),
+        }
+        with open(self.log, "ab") as out:
+            out.write(f"\n--- run {self.runs}\n".encode())
+            out.flush()
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    _MAIN,
+                    "ingest",
+                    "--profile",
+                    str(self.profile),
+                    "--flush",
+                    "0.3",
+                    "--plain",
+                    "--every",
+                    "1",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        self.runs += 1
+
+    def dump(self) -> None:
+        """Write every thread's stack to the log (for a test that timed out)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(1.0)
+
+    def kill(self, sig: int = signal.SIGKILL) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=60)
+        self.proc = None
+        return code
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+
+def _live(log: Path) -> bool:
+    """Whether the current run has received MQTT messages (its status says so)."""
+    return "sensors live" in log.read_text().rsplit("--- run", 1)[-1]
+
+
+def _batches(lake_dir: Path, table: str = "readings") -> int:
+    folder = lake_dir / "_batches" / table
+    return sum(1 for _ in folder.glob("*.json")) if folder.is_dir() else 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite-amqtt", "postgresql-mosquitto"])
+def test_sigkill_mid_batch_loses_and_doubles_nothing(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from workbench.factory.serve._mes import MES_TABLES, MesDatabase
+    from workbench.factory.serve._mqtt import EmbeddedBroker, MqttPublisher
+
+    database, broker_kind = backend.split("-")
+    stack = contextlib.ExitStack()
+    with stack:
+        if broker_kind == "amqtt":
+            amqtt = EmbeddedBroker("127.0.0.1", 0, persistence=tmp_path / "amqtt.sqlite")
+            amqtt.start()
+            stack.callback(amqtt.stop)
+            broker_uri = amqtt.uri
+        else:
+            from _services import ensure_mosquitto
+
+            mosquitto = ensure_mosquitto()
+            stack.callback(mosquitto.close)
+            broker_uri = mosquitto.uri
+        if database == "sqlite":
+            url = f"sqlite:///{tmp_path / 'mes.sqlite'}"
+        else:
+            url = stack.enter_context(_fresh_postgres(request.getfixturevalue("postgres_url")))
+        text = live_profile("crash", rate=5, sources=mqtt_source(broker_uri) + _mes_source(url))
+        profile_path = tmp_path / "crash.toml"
+        profile_path.write_text(text)
+        profile = parse_profile(text, path=profile_path)
+        spec = profile.source("sensors")
+        publisher = MqttPublisher(spec, spec.signals, record=True)
+        publisher.start()
+        stack.callback(publisher.stop)
+        mes = MesDatabase(url, plant=PlantSpec.small(seed=7), backfill="20min")
+        mes.start(interval_s=0.5)
+        stack.callback(mes.close)
+        # The ingest has subscribed once before (its persistent session exists): the broker
+        # keeps what is published for it while it is down.
+        from workbench.connectors import get_connector
+
+        first = get_connector(broker_uri, spec=spec)
+        assert first.connect(timeout=30)  # type: ignore[attr-defined]
+        first.close()
+        plant = LivePlant(profile, [publisher])
+        plant.start()
+        stack.callback(plant.stop)
+
+        home = tmp_path / "home"
+        lake_dir = home / "lake"
+        spool_dir = home / "spool" / "crash"
+        ingest = _Ingest(profile_path, home, tmp_path / "ingest.log")
+        stack.callback(ingest.close)
+        log_path = tmp_path / "ingest.log"
+        rng = random.Random(11)
+        for kill in range(3):
+            before = _batches(lake_dir)
+            ingest.start()
+            wait_until(
+                lambda b=before: _batches(lake_dir) >= b + 2 and _live(log_path),
+                timeout=120,
+                every=0.2,
+                what=f"ingest run {kill} receiving and committing",
+            )
+            if kill == 1:  # mid-commit: as soon as a segment's batches are staged
+                deadline = time.monotonic() + 30
+                while not list(spool_dir.glob("*.staged")) and time.monotonic() < deadline:
+                    time.sleep(0.001)
+            else:
+                time.sleep(rng.uniform(0.1, 1.5))
+            assert ingest.kill() == -signal.SIGKILL
+        plant.stop()
+        assert publisher.flush(60)
+        mes.stop()
+        published = publisher.published_keys()
+        expected_rows = {name: mes.frame(name) for name in MES_TABLES}
+
+        ingest.start()
+
+        def complete() -> bool:
+            rows = dict(Lake(lake_dir).summary()[["table", "rows"]].itertuples(index=False))
+            return rows.get("readings", 0) >= len(published) and all(
+                rows.get(f"mes_{name}", 0) >= len(frame) for name, frame in expected_rows.items()
+            )
+
+        try:
+            wait_until(
+                complete, timeout=180, every=1.0, what="everything in the lake after the restarts"
+            )
+            # SIGTERM only once it runs (its handler is in place): a clean stop
+            wait_until(
+                lambda: log_path.read_text().rsplit("--- run", 1)[-1].count("\n[") >= 1,
+                timeout=60,
+                what="the last run's first status line",
+            )
+        except BaseException:
+            ingest.dump()
+            raise
+        assert ingest.kill(signal.SIGTERM) == 0  # a clean stop this time
+        log = (tmp_path / "ingest.log").read_text()
+        assert "stopped:" in log and "Traceback" not in log
+
+    lake = Lake(lake_dir)
+    stored = lake_keys(lake)
+    assert len(stored) == len(set(stored)), "a reading was stored twice"
+    assert set(stored) == published, "a published reading is missing or unexpected"
+    assert sum(len(f) for f in expected_rows.values()) > 50
+    for name, frame in expected_rows.items():
+        if not len(frame):
+            continue  # e.g. no maintenance in the short run
+        got = lake.read(f"mes_{name}")
+        versions = list(zip(got["id"], pd.DatetimeIndex(got["updated_at"]).asi8, strict=True))
+        assert len(versions) == len(set(versions)), f"{name}: a row version stored twice"
+        current = set(zip(frame["id"], pd.DatetimeIndex(frame["updated_at"]).asi8, strict=True))
+        assert current <= set(versions), f"{name}: rows missing"
+    assert not list(spool_dir.glob("*.seg")) and not list(spool_dir.glob("failed/*"))
