@@ -52,7 +52,8 @@ from workbench.profiles import SignalSpec, SourceSpec
 T0_NS = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
 SIGNALS = (
     SignalSpec(name="temperature", unit="K", asset="ETCH-01", min=0.0, max=1e6),
-    SignalSpec(name="vibration", unit="mm/s", asset="ETCH-01", min=0.0, max=1e6),
+    # a "%" unit once broke the publisher's %-format payload templates
+    SignalSpec(name="valve_position", unit="%", asset="ETCH-01", min=0.0, max=1e6),
     SignalSpec(name="temperature", unit="K", asset="ETCH-02", min=0.0, max=1e6),
 )
 

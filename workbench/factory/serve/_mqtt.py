@@ -520,13 +520,13 @@ class MqttPublisher(ProtocolServer):
                 key = f"{str(root).strip('/')}/{key}"
             self._batches.setdefault(key, []).append(i)
         self._head = [
-            f'{{"ts":%d,"value":%s,"unit":{json.dumps(u)},"quality":"%s"}}' for u in self._units
+            f'{{"ts":%d,"value":%s,"unit":{_literal(u)},"quality":"%s"}}' for u in self._units
         ]
         self._element = [
             (
-                f'{{"signal":{json.dumps(s.name)},'
-                + (f'"asset":{json.dumps(w[2])},' if self.payload == "batch-line" else "")
-                + f'"value":%s,"unit":{json.dumps(u)},"quality":"%s"'
+                f'{{"signal":{_literal(s.name)},'
+                + (f'"asset":{_literal(w[2])},' if self.payload == "batch-line" else "")
+                + f'"value":%s,"unit":{_literal(u)},"quality":"%s"'
             )
             for s, u, w in zip(self.signals, self._units, self._where, strict=True)
         ]
@@ -878,3 +878,8 @@ class MqttPublisher(ProtocolServer):
                     site, _line, asset = self._where[j]
                     keys.add((site, asset, self.signals[j].name, ts))
         return keys
+
+
+def _literal(text: object) -> str:
+    """A JSON string literal safe inside a %-format template (units like "%" or "%RH")."""
+    return json.dumps(text).replace("%", "%%")
