@@ -97,17 +97,7 @@ def _find_bin_dir() -> Path | None:
 
 def _install_postgres() -> str | None:
     """Install Debian's postgresql package; return an error text, or None on success."""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return "no PostgreSQL binaries, and not root with apt-get to install them"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "postgresql"]):
-        try:
-            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"{' '.join(cmd)} failed: {exc}"
-        if done.returncode != 0:
-            return f"{' '.join(cmd)} failed: {done.stderr.strip()[-300:]}"
-    return None
+    return apt_install("postgresql")
 
 
 def _as_postgres_user(cmd: list[str]) -> list[str]:
@@ -387,17 +377,7 @@ def mosquitto_binary() -> str | None:
 
 def _install_mosquitto() -> str | None:
     """Install Debian's mosquitto package; return an error text, or None on success."""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return "no mosquitto binary, and not root with apt-get to install it"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "mosquitto"]):
-        try:
-            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"{' '.join(cmd)} failed: {exc}"
-        if done.returncode != 0:
-            return f"{' '.join(cmd)} failed: {done.stderr.strip()[-300:]}"
-    return None
+    return apt_install("mosquitto")
 
 
 @_dataclass
