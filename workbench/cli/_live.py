@@ -191,6 +191,11 @@ def ingest(
         False, "--plain", help="Plain status lines instead of the live table (default off a TTY)."
     ),
     every: float = typer.Option(5.0, "--every", help="Seconds between plain status lines."),
+    flusher: str = typer.Option(
+        "process",
+        "--flusher",
+        help="Where the lake work runs: 'process' (its own process, another core) or 'thread'.",
+    ),
     home: Path = typer.Option(None, help="Workbench home folder (default $WORKBENCH_HOME)."),
 ) -> None:
     """Ingest every source of a profile into the lake, live: spooled, de-duplicated, validated,
@@ -214,7 +219,7 @@ def ingest(
         home=s.home,
         sources=source or None,
         flush_interval=flush,
-        flusher="process",  # the lake work on another core than the sources
+        flusher=flusher,
     )
     console = Console()
     live_table = console.is_terminal and not plain

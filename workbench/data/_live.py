@@ -114,7 +114,7 @@ class SourceStatus:
     gaps: int
     rate: float  # readings (or rows) per second over the last few seconds
     lag_s: float | None  # arrival time minus the newest reading's timestamp
-    last_error: str | None
+    last_error: str | None  # the connector's own account of its latest trouble, if any
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -186,6 +186,7 @@ class IngestStatus:
         rates = ", ".join(
             f"{s.name} {s.state} {s.rate:,.0f}/s"
             + (f" lag {s.lag_s:.1f}s" if s.lag_s is not None else "")
+            + (f" ({s.last_error})" if s.last_error and s.state != "live" else "")
             for s in self.sources
         )
         lat = (
@@ -240,10 +241,11 @@ class _SourceStats:
         span = max(now - self.window[0][0], 1.0)
         return sum(n for _, n in self.window) / span
 
-    def status(self) -> SourceStatus:
+    def status(self, connector: Any = None) -> SourceStatus:
         state = self.state
         if state == "live" and time.monotonic() - self.last_delivery > 10.0:
             state = "quiet"
+        error = self.last_error or getattr(connector, "last_error", None)
         return SourceStatus(
             name=self.name,
             uri=self.uri,
@@ -255,7 +257,7 @@ class _SourceStats:
             gaps=self.gaps,
             rate=self.rate(),
             lag_s=self.lag_s,
-            last_error=self.last_error,
+            last_error=None if error is None else str(error),
         )
 
 
@@ -566,31 +568,29 @@ class _Stager:
     # ---------------------------------------------------------------------------- readings
 
     def readings(
-        self, groups: list[tuple[str, int, list[tuple[Any, ...]]]], staged: _Staged
+        self, groups: list[tuple[str, int, Any]], staged: _Staged
     ) -> tuple[list[dict[str, Any]], np.ndarray | None, np.ndarray | None]:
         """Frame of new readings, quarantine rows, and (sid, ts) of the rows to index."""
-        rows: list[tuple[Any, ...]] = []
+        # each group holds its readings as 9 columns (see _encode)
+        cols: list[list[Any]] = [[] for _ in range(9)]
         source_of: list[str] = []
-        for source, _, items in groups:
-            rows.extend(items)
-            source_of.extend([source] * len(items))
-        staged.rows_in += len(rows)
+        for source, _, columns in groups:
+            if isinstance(columns, list):  # rows, as older spools kept them
+                columns = tuple(zip(*columns, strict=True)) if columns else ((),) * 9
+            for j in range(9):
+                cols[j].extend(columns[j])
+            source_of.extend([source] * len(columns[0]))
+        n = len(source_of)
+        staged.rows_in += n
         quarantine: list[dict[str, Any]] = []
-        if not rows:
+        if not n:
             return quarantine, None, None
-        if set(map(len, rows)) != {9}:
-            keep_rows = [len(r) == 9 if isinstance(r, tuple) else False for r in rows]
-            for i, ok in enumerate(keep_rows):
-                if not ok:
-                    quarantine.append(
-                        self._q(source_of[i], i, "dtype", "reading", "not a reading", rows[i])
-                    )
-            rows = [r for r, ok in zip(rows, keep_rows, strict=True) if ok]
-            source_of = [s for s, ok in zip(source_of, keep_rows, strict=True) if ok]
-            if not rows:
-                return quarantine, None, None
-        n = len(rows)
-        cols = list(zip(*rows, strict=True))
+
+        class _Rows:  # a reading's fields, only for the few that are quarantined
+            def __getitem__(self, i: int) -> tuple[Any, ...]:
+                return tuple(c[i] for c in cols)
+
+        rows = _Rows()
         ts, bad_ts = _column_array(cols[0], "int")
         value, bad_value = _column_array(cols[6], "float")
         site, sector, line, asset, signal, unit, quality = (
@@ -605,7 +605,9 @@ class _Stager:
                 return
             for i in np.flatnonzero(new):
                 quarantine.append(
-                    self._q(str(sources.values()[i]), int(i), rule, column, reason(int(i)), rows[i])
+                    self._q(
+                        str(sources.values()[i]), int(i), rule, column, reason(int(i)), rows[int(i)]
+                    )
                 )
             reject[new] = True
 
@@ -1158,7 +1160,7 @@ class _Committer:
     def _stage(self, segment: Path) -> tuple[_Staged, tuple[np.ndarray, np.ndarray] | None]:
         """The segment's lake batches, and the (series id, timestamp) of its new readings."""
         staged = _Staged(segment=segment.name)
-        groups: list[tuple[str, int, list[tuple[Any, ...]]]] = []
+        groups: list[tuple[str, int, Any]] = []
         rejects: list[tuple[str, str, str, str, int]] = []
         gaps: list[tuple[str, int, int, str]] = []
         tables: list[tuple[str, str, pd.DataFrame]] = []
@@ -1212,10 +1214,11 @@ class _Committer:
         return staged, index_rows
 
     def _fallback(
-        self, groups: list[tuple[str, int, list[tuple[Any, ...]]]], exc: BaseException
+        self, groups: list[tuple[str, int, Any]], exc: BaseException
     ) -> list[dict[str, Any]]:
         out = []
-        for source, _, items in groups:
+        for source, _, columns in groups:
+            items = list(zip(*columns, strict=False)) if isinstance(columns, tuple) else columns
             for i, item in enumerate(items):
                 out.append(
                     {
@@ -1757,7 +1760,9 @@ class LiveIngest:
             return IngestStatus(
                 profile=self.profile.name,
                 elapsed_s=time.monotonic() - self._started,
-                sources=tuple(s.status() for s in self._stats.values()),
+                sources=tuple(
+                    s.status(self._connectors.get(name)) for name, s in self._stats.items()
+                ),
                 spooled=self.spooled,
                 committed=c.committed,
                 rows_committed=c.rows,
@@ -1901,7 +1906,10 @@ def _encode(deliveries: list[Delivery], gaps: list[tuple[str, int, int, str]]) -
     spooled = time.time_ns()
     for d in deliveries:
         if d.readings:
-            readings.append((d.source, spooled, list(map(_AS_TUPLE, d.readings))))
+            # as 9 columns: cheaper to pickle and to unpickle than one tuple per reading
+            readings.append(
+                (d.source, spooled, tuple(zip(*map(_AS_TUPLE, d.readings), strict=True)))
+            )
         for j in d.rejects:
             rejects.append((j.source, j.key, j.payload, j.reason, j.received_at_ns))
         if d.rows is not None and d.table is not None:
