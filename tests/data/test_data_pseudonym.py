@@ -184,6 +184,24 @@ def test_the_scan_reads_quarantine_payloads(tmp_lake: Lake, pseudonymiser: Pseud
     assert ("quarantine", "payload") in found
 
 
+def test_the_scan_reads_quarantine_payloads_that_are_not_json_objects() -> None:
+    # An MQTT message whose payload is a JSON list, a number or not JSON at all is quarantined
+    # as it came; the scan must read past it, and still find a raw identifier inside it.
+    quarantine = pd.DataFrame(
+        {
+            "table": ["cells"] * 4,
+            "rule": ["decode"] * 4,
+            "reason": ["not an object"] * 4,
+            "violations": [None] * 4,
+            "payload": ['[1, 2]', "42", "not json", f'["{COMPANY}"]'],
+        }
+    )
+    found = scan_raw_identifiers(quarantine, schemas=[CELLS], raw_values=[COMPANY])
+    assert [(f.where, f.column, f.check) for f in found] == [
+        ("quarantine", "payload", "raw_value")
+    ]
+
+
 def test_ingest_refuses_to_run_without_a_key_when_identifiers_exist(tmp_lake: Lake) -> None:
     with pytest.raises(MissingSecretError):
         ingest_frame(tmp_lake, cells(2), CELLS, pseudonymiser=None, source="x")

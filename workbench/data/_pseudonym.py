@@ -370,6 +370,8 @@ def _scan_quarantine(
                 record = json.loads(payload)
             except (TypeError, ValueError):
                 continue
+            if not isinstance(record, dict):  # a JSON list or scalar: the pattern scan covers it
+                continue
             for name in identifiers:
                 value = record.get(name)
                 if value is not None and not is_pseudonym(value):
