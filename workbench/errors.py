@@ -123,3 +123,77 @@ class ModelError(WorkbenchError, ValueError):
 
 class MetadataError(WorkbenchError, RuntimeError):
     """The metadata database could not be reached or written."""
+
+
+# -- runs (issue 6) ----------------------------------------------------------------------------
+#    ├── RunError(WorkbenchError, RuntimeError)           a notebook run failed or cannot start
+#    ├── ParameterError(WorkbenchError, ValueError)       a run parameter is unknown or mistyped
+#    └── RecordError(WorkbenchError, ValueError)          a notebook recorded something malformed
+
+
+class RunError(WorkbenchError, RuntimeError):
+    """A notebook run failed (cell, error, traceback in the context) or could not start."""
+
+
+class ParameterError(WorkbenchError, ValueError):
+    """A run parameter is unknown, misspelled or of the wrong type (checked before any kernel)."""
+
+
+class RecordError(WorkbenchError, ValueError):
+    """A notebook recorded inputs, metrics or evidence that do not follow the run contract."""
+
+
+__all__ += ["ParameterError", "RecordError", "RunError"]
+
+
+# -- governance (issue 7, trail) ---------------------------------------------------------------
+#    └── GovernanceError(WorkbenchError, RuntimeError)    a governance rule or record was broken
+#        ├── AuthenticationError(GovernanceError, PermissionError)  sign-in or session refused
+#        ├── PermissionDeniedError(GovernanceError, PermissionError) a role may not do an action
+#        └── TrailIntegrityError(GovernanceError)          the hash-chained trail is damaged
+
+
+class GovernanceError(WorkbenchError, RuntimeError):
+    """A governance rule, record or request is wrong (unknown action, duplicate user, ...)."""
+
+
+class AuthenticationError(GovernanceError, PermissionError):
+    """Sign-in failed or a session token is unknown or expired (never says which user exists)."""
+
+
+class PermissionDeniedError(GovernanceError, PermissionError):
+    """A user's role, ownership or firm does not allow the action (``reason`` in the context)."""
+
+
+class TrailIntegrityError(GovernanceError):
+    """The review trail is damaged (names the first broken event) or could not be appended."""
+
+
+__all__ += [
+    "AuthenticationError",
+    "GovernanceError",
+    "PermissionDeniedError",
+    "TrailIntegrityError",
+]
+
+
+# -- studies (issue 6) -------------------------------------------------------------------------
+#    └── StudyError(WorkbenchError, ValueError)           a study step was given what it cannot use
+
+
+class StudyError(WorkbenchError, ValueError):
+    """A study step (load a use case, evaluate, assess) was asked for something it cannot do."""
+
+
+__all__ += ["StudyError"]
+
+
+# -- lessons (issue 9) -------------------------------------------------------------------------
+#    └── LessonError(WorkbenchError, ValueError)          unknown lesson or exercise, bad notebook
+
+
+class LessonError(WorkbenchError, ValueError):
+    """A lesson or exercise is unknown, or a lesson notebook breaks the solution-marker rules."""
+
+
+__all__ += ["LessonError"]
