@@ -75,6 +75,46 @@ def test_forecast_features_never_look_past_the_origin() -> None:
     assert not any("kvarh_lag" not in c and "kvarh" in c for c in ff.X.columns)
 
 
+def test_forecast_frame_calendar_and_day_options_use_the_calendar_and_the_past_only() -> None:
+    frame = _series()
+    options = {
+        "month": False,
+        "tariff": KEPCO_INDUSTRIAL_GAP_II_HVA_I,
+        "season": True,
+        "days_off_around": True,
+        "day_stats": True,
+    }
+    ff = make_forecast_frame(frame, value="usage_kwh", lags=(0, 1), windows=(4,), **options)
+    cut = 1000
+    changed = frame.copy()
+    changed.loc[cut + 1 :, "usage_kwh"] += 500.0  # rewrite the future
+    ff2 = make_forecast_frame(changed, value="usage_kwh", lags=(0, 1), windows=(4,), **options)
+    pd.testing.assert_frame_equal(ff.X.iloc[: cut + 1], ff2.X.iloc[: cut + 1])
+    X = ff.X
+    assert "cal_h1_month" not in X.columns
+    # the series starts 2018-03-01 00:15 Seoul: row 96 + 40 is the origin ending 10:15 on
+    # 2 March, its target the interval 10:15-10:30 (spring peak load, a Friday)
+    row = 96 + 40
+    today = frame["usage_kwh"].iloc[96 : row + 1]
+    assert X["usage_kwh_today_max"].iloc[row] == today.max()
+    assert X["usage_kwh_today_mean"].iloc[row] == pytest.approx(today.mean())
+    assert X["usage_kwh_today_n"].iloc[row] == 40
+    assert X["usage_kwh_yesterday_sum"].iloc[row] == pytest.approx(
+        frame["usage_kwh"].iloc[:96].sum()
+    )
+    assert np.isnan(X["usage_kwh_yesterday_sum"].iloc[50])  # no day before the first
+    assert X["cal_h1_period"].iloc[row] == 2  # peak
+    assert X["cal_h1_period"].iloc[8] == 0  # 02:30: light
+    assert X["cal_h1_season"].iloc[row] == 1  # spring
+    # Saturday 3 March: the next day is a Sunday; Monday 5 March: the day before is a Sunday
+    sat, mon = 96 * 2 + 40, 96 * 4 + 40
+    assert X["cal_h1_off_next"].iloc[sat] == 1 and X["cal_h1_off_prev"].iloc[sat] == 0
+    assert X["cal_h1_off_prev"].iloc[mon] == 1 and X["cal_h1_off_next"].iloc[mon] == 0
+    # Sunday 4 March: light load all day; 1 March is a public holiday (the next day is not)
+    assert (X["cal_h1_period"].iloc[96 * 3 : 96 * 4 - 1] == 0).all()
+    assert X["cal_h1_holiday"].iloc[40] == 1 and X["cal_h1_off_prev"].iloc[96 + 40] == 1
+
+
 def test_forecast_frame_refuses_gaps() -> None:
     frame = _series().drop(index=[50])
     with pytest.raises(DataError, match="regular step"):

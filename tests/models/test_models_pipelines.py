@@ -28,8 +28,8 @@ def cmapss(tmp_path_factory: pytest.TempPathFactory) -> object:
 
 def test_cmapss_featurizer_uses_training_statistics_and_the_past_only(cmapss: object) -> None:
     train = cmapss.frames["train"]  # type: ignore[attr-defined]
-    fz = CmapssFeaturizer.fit(train)
-    assert "sensor_1" not in fz.sensors  # constant in FD001-like data
+    fz = CmapssFeaturizer().fit(train)
+    assert "sensor_1" not in fz.sensors_  # constant in FD001-like data
     assert fz.to_dict()["regimes"] == 1
     features = fz.transform(train)
     assert len(features) == len(train) and features.index.equals(train.index)
@@ -98,7 +98,35 @@ def test_cmapss_featurizer_finds_operating_regimes(tmp_path: Path) -> None:
     frame["unit"], frame["cycle"] = unit, cycle
     for i in range(1, 4):
         frame[f"sensor_{i}"] = 100 * regime + 0.05 * cycle * i + rng.normal(0, 1, n)
-    fz = CmapssFeaturizer.fit(frame)
+    fz = CmapssFeaturizer().fit(frame)
     assert fz.to_dict()["regimes"] == 6
     z = fz.transform(frame)["z_sensor_1"]
     assert abs(z.mean()) < 0.1 and abs(z.std() - 1) < 0.1  # the regime offsets are gone
+
+
+def test_cmapss_featurizer_is_a_pipeline_step(cmapss: object) -> None:
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+
+    from workbench.errors import SchemaError
+
+    frames = cmapss.frames  # type: ignore[attr-defined]
+    train = frames["train"].drop(columns=["rul"])
+    test = frames["test"].drop(columns=["rul"])
+    fz = CmapssFeaturizer(windows=(5, 10))
+    features = fz.fit_transform(train)
+    assert list(features.columns) == list(fz.get_feature_names_out())
+    assert fz.to_dict() == {
+        "sensors": fz.sensors_,
+        "settings": ["setting_1", "setting_2", "setting_3"],
+        "windows": [5, 10],
+        "regimes": 1,
+    }
+    pipe = make_pipeline(clone(fz), RULRegressor(n_estimators=30))
+    pipe.fit(train, frames["train"]["rul"])
+    pred = pipe.predict(test)
+    assert pred.shape == (len(test),) and np.all((pred >= 0) & (pred <= 125))
+    with pytest.raises(SchemaError, match="sensor_"):
+        fz.transform(test.drop(columns=[fz.sensors_[0]]))
+    with pytest.raises(SchemaError, match="sensor"):
+        CmapssFeaturizer().fit(train[["unit", "cycle", "setting_1", "setting_2", "setting_3"]])

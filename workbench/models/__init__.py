@@ -91,6 +91,7 @@ from workbench.models._protocols import (
 )
 from workbench.models._recipes import (
     AI4I_FEATURE_SETS,
+    STEEL_LAGS,
     ai4i_features,
     evaluate_ai4i,
     evaluate_cmapss,
@@ -115,6 +116,7 @@ __all__ = [
     "KOREAN_HOLIDAYS_2018",
     "LABEL_DERIVED",
     "METRICS",
+    "STEEL_LAGS",
     "TASK_MODELS",
     "AnomalyDetector",
     "ChronologicalSplit",

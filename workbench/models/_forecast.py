@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from workbench.errors import ConfigError, DataError, SchemaError
 from workbench.models._backends import BACKENDS, make_booster
 from workbench.models._errors import LeakageError
+from workbench.models._tariff import PERIODS, TouTariff
 
 __all__ = [
     "KOREAN_HOLIDAYS_2018",
@@ -144,6 +145,11 @@ def make_forecast_frame(
     tz: str | None = "Asia/Seoul",
     label: str = "end",
     holidays: Iterable[dt.date] | None = None,
+    month: bool = True,
+    tariff: TouTariff | None = None,
+    season: bool = False,
+    days_off_around: bool = False,
+    day_stats: bool = False,
 ) -> ForecastFrame:
     """Build leakage-free forecast rows from a regular time series.
 
@@ -183,6 +189,24 @@ def make_forecast_frame(
     holidays
         Public holidays (dates in plant time); default :func:`korean_holidays` of the years
         present.
+    month
+        Add the target's calendar month (``cal_h{h}_month``). Leave it out when the test
+        months never occur in training (a tree then treats them all as the last month seen).
+    tariff
+        A time-of-use tariff (e.g. :data:`workbench.models.KEPCO_INDUSTRIAL_GAP_II_HVA_I`):
+        add the target interval's load period from the tariff's published hours
+        (``cal_h{h}_period``: 0 light, 1 mid, 2 peak; Sundays and holidays light).
+    season
+        Add the target's tariff season (``cal_h{h}_season``: 0 summer Jun-Aug, 1 spring and
+        autumn, 2 winter Nov-Feb).
+    days_off_around
+        Add whether the day before and the day after the target's day are a Sunday or a
+        holiday (``cal_h{h}_off_prev`` / ``cal_h{h}_off_next``).
+    day_stats
+        Add, from the series up to the origin, the maximum and mean of the origin's day so far
+        (plant time), the intervals of that day so far, and the previous day's total
+        (``{value}_today_max``, ``{value}_today_mean``, ``{value}_today_n``,
+        ``{value}_yesterday_sum``): whether the plant is running today shows early.
 
     Returns
     -------
@@ -232,16 +256,34 @@ def make_forecast_frame(
         cols[f"{value}_min{w}"] = roll.min().reset_index(level=0, drop=True)
         cols[f"{value}_max{w}"] = roll.max().reset_index(level=0, drop=True)
     cols[f"{value}_diff1"] = by.diff()
+    local = t.dt.tz_convert(tz) if (tz and t.dt.tz is not None) else t
+    start = local - step if label == "end" else local
+    if day_stats:
+        day = start.dt.normalize()
+        by_day = y.groupby([g, day], sort=False)
+        cols[f"{value}_today_max"] = by_day.cummax()
+        cols[f"{value}_today_mean"] = by_day.cumsum() / (by_day.cumcount() + 1)
+        cols[f"{value}_today_n"] = by_day.cumcount().astype(np.float64)
+        totals = y.groupby([g, day], sort=False).sum(min_count=1)
+        previous = pd.MultiIndex.from_arrays([g, day - pd.Timedelta(days=1)])
+        cols[f"{value}_yesterday_sum"] = pd.Series(
+            totals.reindex(previous).to_numpy(), index=data.index
+        )
     for c in covariates:
         bc = data[c].astype(np.float64).groupby(g, sort=False)
         for k in cls_:
             cols[f"{c}_lag{k}"] = bc.shift(k)
-    local = t.dt.tz_convert(tz) if (tz and t.dt.tz is not None) else t
-    start = local - step if label == "end" else local
-    years = sorted(set(start.dt.year.tolist()) | set((start + step * max(hs)).dt.year.tolist()))
+    # the years of the targets, and those either side (the days around a target's day)
+    seen = set(start.dt.year.tolist()) | set((start + step * max(hs)).dt.year.tolist())
+    years = sorted({yr + d for yr in seen for d in (-1, 0, 1)})
     hol = frozenset(holidays) if holidays is not None else korean_holidays(years)
-    day = pd.Timedelta(days=1)
-    slots = max(1, int(day / step))
+    slots = max(1, int(pd.Timedelta(days=1) / step))
+    hol_array = np.array(sorted(hol), dtype=object)
+
+    def off(when: pd.Series) -> pd.Series:
+        flag = (when.dt.dayofweek.to_numpy() == 6) | np.isin(when.dt.date.to_numpy(), hol_array)
+        return pd.Series(flag.astype(np.int64), index=data.index)
+
     Y: dict[str, pd.Series] = {}
     tt: dict[str, pd.Series] = {}
     for h in hs:
@@ -251,10 +293,22 @@ def make_forecast_frame(
         cols[f"cal_h{h}_dow"] = target_start.dt.dayofweek
         cols[f"cal_h{h}_weekend"] = (target_start.dt.dayofweek >= 5).astype(np.int64)
         cols[f"cal_h{h}_holiday"] = pd.Series(
-            np.isin(target_start.dt.date.to_numpy(), np.array(sorted(hol), dtype=object)),
-            index=data.index,
+            np.isin(target_start.dt.date.to_numpy(), hol_array), index=data.index
         ).astype(np.int64)
-        cols[f"cal_h{h}_month"] = target_start.dt.month
+        if month:
+            cols[f"cal_h{h}_month"] = target_start.dt.month
+        if tariff is not None:
+            period = tariff.periods(target_start, holidays=hol)
+            code = {name: i for i, name in enumerate(PERIODS)}
+            cols[f"cal_h{h}_period"] = pd.Series([code[p] for p in period], index=data.index)
+        if season:
+            m = target_start.dt.month
+            cols[f"cal_h{h}_season"] = m.isin((9, 10, 3, 4, 5)).astype(np.int64) + 2 * m.isin(
+                (11, 12, 1, 2)
+            ).astype(np.int64)
+        if days_off_around:
+            cols[f"cal_h{h}_off_prev"] = off(target_start - pd.Timedelta(days=1))
+            cols[f"cal_h{h}_off_next"] = off(target_start + pd.Timedelta(days=1))
         Y[f"h{h}"] = by.shift(-h)
         tt[f"h{h}"] = target_start
     X = pd.DataFrame(cols, index=data.index).astype(np.float64)

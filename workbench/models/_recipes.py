@@ -20,9 +20,11 @@ from workbench.models._forecast import DirectForecaster, ForecastFrame, make_for
 from workbench.models._protocols import ChronologicalSplit, GivenSplit, StratifiedCV
 from workbench.models._results import EvaluationResult
 from workbench.models._rul import CmapssFeaturizer, RULRegressor
+from workbench.models._tariff import KEPCO_INDUSTRIAL_GAP_II_HVA_I
 
 __all__ = [
     "AI4I_FEATURE_SETS",
+    "STEEL_LAGS",
     "ai4i_features",
     "evaluate_ai4i",
     "evaluate_cmapss",
@@ -140,24 +142,42 @@ STEEL_COVARIATES = (
 )
 
 
-def steel_forecast_frame(frame: pd.DataFrame, *, covariates: bool = True) -> ForecastFrame:
+#: Lags of ``usage_kwh`` (steps of 15 minutes before the origin): the last two hours, then
+#: around the target's slot yesterday (95 = same slot), two and four days ago and last week.
+STEEL_LAGS = (0, 1, 2, 3, 4, 5, 6, 7, 11, 15, 23, 47, 94, 95, 96, 191, 287, 383, 670, 671, 672)
+
+
+def steel_forecast_frame(
+    frame: pd.DataFrame, *, covariates: bool = True, extended: bool = True
+) -> ForecastFrame:
     """Forecast rows for the UCI steel data: 15-minute-ahead ``usage_kwh`` at every origin.
 
-    Features: ``usage_kwh`` up to the origin (lags 0-7, 11, 15, 23, 47, 95, 191, 671 steps and
-    rolling statistics over 1, 2, 4 and 24 hours), the calendar of the target interval in Seoul
-    time (slot of day, weekday, weekend, Korean public holiday, month) and, with
-    ``covariates``, the *past* values (lags 0, 1, 3 at the origin, i.e. at least one interval
-    before the target) of the reactive-power, CO2 and power-factor columns. The same-interval
-    values of those columns, which compute the target, never enter.
+    Features: ``usage_kwh`` up to the origin (lags :data:`STEEL_LAGS` and rolling statistics
+    over 1, 2, 4 and 24 hours), the calendar of the target interval in Seoul time (slot of
+    day, weekday, weekend, Korean public holiday, month) and, with ``covariates``, the *past*
+    values (lags 0, 1, 3 at the origin, i.e. at least one interval before the target) of the
+    reactive-power, CO2 and power-factor columns. The same-interval values of those columns,
+    which compute the target, never enter; nor does the published ``Load_Type`` column,
+    which also marks the plant's own days off (known only as the day goes by).
+
+    With ``extended`` (the default; ``False`` gives the first recipe's features): the KEPCO
+    load period of the target interval from the tariff's published hours (a calendar fact,
+    not the data's ``Load_Type``), whether the day before and after the target's day is a
+    Sunday or holiday, the maximum and mean usage of the day so far with its count of
+    intervals, and the previous day's total.
     """
     return make_forecast_frame(
         frame,
         value="usage_kwh",
         time="timestamp",
         horizons=(1,),
+        lags=STEEL_LAGS if extended else (0, 1, 2, 3, 4, 5, 6, 7, 11, 15, 23, 47, 95, 191, 671),
         covariates=STEEL_COVARIATES if covariates else (),
         tz="Asia/Seoul",
         label="end",
+        tariff=KEPCO_INDUSTRIAL_GAP_II_HVA_I if extended else None,
+        days_off_around=extended,
+        day_stats=extended,
     )
 
 
@@ -166,6 +186,7 @@ def evaluate_steel(
     *,
     model: Any = None,
     covariates: bool = True,
+    extended: bool = True,
     train_end: str = STEEL_TRAIN_END,
     test_end: str | None = None,
     seed: int = 0,
@@ -178,7 +199,7 @@ def evaluate_steel(
     are split by the target interval's start in Seoul time; confidence intervals resample
     moving blocks of ``block_length`` test intervals (96 = one day).
     """
-    ff = steel_forecast_frame(frame, covariates=covariates)
+    ff = steel_forecast_frame(frame, covariates=covariates, extended=extended)
     X = ff.X.copy()
     X["target_start"] = ff.target_time["h1"]
     y = ff.Y["h1"].rename("usage_kwh_next")
@@ -247,7 +268,7 @@ def evaluate_cmapss(
     RUL of each test unit at its last cycle (not capped), with the C-MAPSS score; ``rmse_capped``
     (truth capped at ``cap``) is given in the notes. CIs resample test units.
     """
-    featurizer = CmapssFeaturizer.fit(train, seed=seed)
+    featurizer = CmapssFeaturizer(random_state=seed).fit(train)
     X_train = featurizer.transform(train)
     last = (test.groupby("unit", sort=False)["cycle"].transform("max") == test["cycle"]).to_numpy()
     X_test = featurizer.transform(test)[last]
