@@ -597,3 +597,33 @@ def ensure_cjk_font() -> str:
                 pytest.fail(reason)
             pytest.skip(reason)
     return font
+
+
+#: Chromium's command-line switches for the browser tests (headless, offline, in a container).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CHROMIUM_PATH = "/usr/bin/chromium"
+
+__all__ += ["CHROMIUM_ARGS", "CHROMIUM_PATH", "apt_install", "ensure_chromium", "ensure_cjk_font"]
+
+
+def ensure_chromium() -> str:
+    """The path of Debian's Chromium for Playwright (``executable_path``), installing the
+    ``chromium`` package when it is missing and we are root; skips when that cannot be done,
+    except under CI=true, where it fails (Playwright's own browser download does not work
+    offline)."""
+    if not Path(CHROMIUM_PATH).exists():
+        error = apt_install("chromium")
+        if not Path(CHROMIUM_PATH).exists():
+            reason = f"no Chromium at {CHROMIUM_PATH}: {error or 'chromium not found'}"
+            if os.environ.get("CI") == "true":
+                pytest.fail(reason)
+            pytest.skip(reason)
+    return CHROMIUM_PATH

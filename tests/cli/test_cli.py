@@ -97,8 +97,9 @@ def test_generate_a_small_plant_then_look_into_the_lake(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_demo_runs_non_interactively(tmp_path: Path) -> None:
     home = tmp_path / "h"
-    result = run(home, "demo", "--size", "small", "--days", "1", key=False)
+    result = run(home, "demo", "--size", "small", "--days", "1", "--headless", key=False)
     assert result.returncode == 0, result.stderr
     assert "made a demo pseudonymisation key" in result.stdout
     assert "0 raw identifiers found" in result.stdout
     assert (home / "secrets" / "pseudonym.key").is_file()
+    assert "workbench serve --demo" in result.stdout  # headless: says how to serve the apps

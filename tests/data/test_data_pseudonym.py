@@ -193,13 +193,11 @@ def test_the_scan_reads_quarantine_payloads_that_are_not_json_objects() -> None:
             "rule": ["decode"] * 4,
             "reason": ["not an object"] * 4,
             "violations": [None] * 4,
-            "payload": ['[1, 2]', "42", "not json", f'["{COMPANY}"]'],
+            "payload": ["[1, 2]", "42", "not json", f'["{COMPANY}"]'],
         }
     )
     found = scan_raw_identifiers(quarantine, schemas=[CELLS], raw_values=[COMPANY])
-    assert [(f.where, f.column, f.check) for f in found] == [
-        ("quarantine", "payload", "raw_value")
-    ]
+    assert [(f.where, f.column, f.check) for f in found] == [("quarantine", "payload", "raw_value")]
 
 
 def test_ingest_refuses_to_run_without_a_key_when_identifiers_exist(tmp_lake: Lake) -> None:

@@ -7,7 +7,8 @@ import click
 import typer
 
 import workbench
-from workbench.cli import _catalog, _data, _demo, _factory, _live
+from workbench.cli import _catalog, _data, _demo, _factory, _governance, _lessons, _live, _runs
+from workbench.cli import _serve as _serve_cli
 from workbench.errors import WorkbenchError
 
 app = typer.Typer(
@@ -40,10 +41,17 @@ app.command("config")(_catalog.show_config)
 app.command("demo")(_demo.demo)
 _factory.app.command("serve")(_live.factory_serve)
 app.command("ingest")(_live.ingest)
+app.command("serve")(_serve_cli.serve)
 app.add_typer(_factory.app, name="factory")
 app.add_typer(_data.lake_app, name="lake")
 app.add_typer(_data.datasets_app, name="datasets")
 app.add_typer(_data.db_app, name="db")
+app.command("run")(_runs.run)
+app.command("rerun")(_runs.rerun)
+app.command("batch")(_runs.batch)
+app.add_typer(_runs.runs_app, name="runs")
+app.add_typer(_governance.app, name="governance")
+app.add_typer(_lessons.app, name="lessons")
 
 
 def run(argv: Sequence[str] | None = None) -> int:

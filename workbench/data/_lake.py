@@ -748,6 +748,7 @@ class Lake:
         end: Any = None,
         columns: Sequence[str] | None = None,
         where: str | None = None,
+        batches: Iterable[str] | None = None,
     ) -> pd.DataFrame:
         """Rows of ``table``, pruned by partition, with the batches that fed them.
 
@@ -766,6 +767,9 @@ class Lake:
         where
             An extra DuckDB SQL condition (trusted text from the caller, e.g.
             ``"quality = 'good'"``).
+        batches
+            Only these batches of ``table`` (ids), e.g. exactly the batches a run read; an id
+            that is not a batch of ``table`` raises :class:`LakeError`.
 
         Returns
         -------
@@ -782,6 +786,16 @@ class Lake:
                 f"table {table!r} has no time column; read it without start/end", table=table
             )
         parts = self._selected_parts(table, site=sites, sector=sectors, start=t0, end=t1)
+        if batches is not None:
+            wanted_ids = set(_as_list(batches) or [])
+            missing = sorted(wanted_ids - set(self._manifests(table)))
+            if missing:
+                raise LakeError(
+                    f"table {table!r} has no batch(es) {missing} in the lake at {self.path}",
+                    table=table,
+                    batches=missing,
+                )
+            parts = [(p, m) for p, m in parts if m.batch_id in wanted_ids]
         known_extra = sorted(
             {e for m in self._manifests(table).values() for e in m.raw.get("extra_columns", [])}
         )
