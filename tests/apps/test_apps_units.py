@@ -107,3 +107,30 @@ def test_serve_refuses_an_unknown_language(
 
     assert run(["serve", "--language", "fr", "--home", str(tmp_path)]) == 2
     assert "--language 'fr' is not offered" in capsys.readouterr().err
+
+
+def test_single_person_demo_mode_signs_in_only_demo_accounts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_evidence: Path
+) -> None:
+    # Binder: Jupyter's own login is the gate; the apps act as a public demo account.
+    import shutil
+
+    from workbench.apps import AppSession
+    from workbench.errors import AuthenticationError
+
+    home = tmp_path / "home"
+    shutil.copytree(demo_evidence, home / "apps" / "demo-evidence")
+    for name in ("WORKBENCH_APP_TOKEN", "VOILA_PREHEAT", "WORKBENCH_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.setenv("WORKBENCH_APP_DEMO_USER", "kim.reviewer")
+    session = AppSession.open()
+    assert (session.username, session.role) == ("kim.reviewer", "reviewer")
+    session.current_user()  # a real session in the database, looked up again
+
+    monkeypatch.setenv("WORKBENCH_APP_DEMO_USER", "admin.real")
+    with pytest.raises(AuthenticationError, match="not a demo account"):
+        AppSession.open()
+    monkeypatch.delenv("WORKBENCH_APP_DEMO_USER")
+    with pytest.raises(AuthenticationError, match="runs only behind `workbench serve`"):
+        AppSession.open()

@@ -17,7 +17,9 @@ from workbench.apps._demo import (
     DEMO_VERSION,
     DemoAccount,
     build_demo_evidence,
+    demo_sign_in,
     ensure_demo_accounts,
+    prepare_demo,
     seed_demo_reviews,
 )
 from workbench.apps._evidence import EvidenceView, load_evidence_view
@@ -49,11 +51,13 @@ __all__ = [
     "apps_source_dir",
     "build_app_notebooks",
     "build_demo_evidence",
+    "demo_sign_in",
     "ensure_demo_accounts",
     "health_estimates",
     "load_evidence_view",
     "overview_rows",
     "plant_monitor_app",
+    "prepare_demo",
     "program_overview_app",
     "receive_identity",
     "review_desk_app",

@@ -19,7 +19,9 @@ __all__ = [
     "DEMO_VERSION",
     "DemoAccount",
     "build_demo_evidence",
+    "demo_sign_in",
     "ensure_demo_accounts",
+    "prepare_demo",
     "seed_demo_reviews",
 ]
 
@@ -225,3 +227,40 @@ def seed_demo_reviews(
         if progress is not None:
             progress(1)
     return names
+
+
+def prepare_demo(engine: Any, home: Path) -> int:
+    """Demo accounts and, when the queue is empty, a demo review request; return accounts added.
+
+    Idempotent: ``workbench serve --demo`` and the single-person demo mode (Binder) both call it.
+    """
+    from workbench.governance import Reviews, UserStore
+
+    added = ensure_demo_accounts(UserStore(engine))
+    if not Reviews(engine).queue():
+        folder = Path(home) / "apps" / "demo-evidence"
+        if not (folder / "manifest.json").is_file():
+            build_demo_evidence(folder)
+        seed_demo_reviews(engine, folder, use_case=DEMO_USE_CASE)
+    return added
+
+
+def demo_sign_in(engine: Any, home: Path, username: str) -> str:
+    """A session token for demo account ``username`` (single-person demo servers only).
+
+    Used where the Jupyter server's own login is the gate and only one person uses it (Binder:
+    the launch URL is private to whoever launched it). Only the public demo accounts can be
+    used this way; a real account always signs in with its password through ``workbench serve``.
+    """
+    from workbench.errors import AuthenticationError
+    from workbench.governance import UserStore
+
+    account = next((a for a in DEMO_ACCOUNTS if a.username == username), None)
+    if account is None:
+        raise AuthenticationError(
+            f"WORKBENCH_APP_DEMO_USER={username!r} is not a demo account; use one of "
+            + ", ".join(a.username for a in DEMO_ACCOUNTS),
+            user=username,
+        )
+    prepare_demo(engine, home)
+    return str(UserStore(engine).sign_in(account.username, account.password).token)

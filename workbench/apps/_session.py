@@ -26,6 +26,9 @@ __all__ = ["AppSession", "receive_identity"]
 _TOKEN_ENV = "WORKBENCH_APP_TOKEN"
 _LANG_ENV = "WORKBENCH_APP_LANGUAGE"
 _SECRET_ENV = "WORKBENCH_APP_SECRET"
+# Single-person demo servers (Binder) only: the Jupyter server's own login is the gate, and the
+# apps act as this public demo account. Set by the deployment (binder/start), never by a page.
+_DEMO_USER_ENV = "WORKBENCH_APP_DEMO_USER"
 
 
 def receive_identity(*, timeout: float | None = None) -> tuple[str, str]:
@@ -64,6 +67,11 @@ def receive_identity(*, timeout: float | None = None) -> tuple[str, str]:
     raise AuthenticationError("no page took this kernel in time", timeout=timeout)
 
 
+def _demo_mode() -> bool:
+    served = os.environ.get(_TOKEN_ENV) or os.environ.get("VOILA_PREHEAT") == "True"
+    return bool(os.environ.get(_DEMO_USER_ENV)) and not served
+
+
 @dataclass
 class AppSession:
     """Who is using this app page, and the governance objects to act for them.
@@ -99,6 +107,11 @@ class AppSession:
 
         engine = make_engine(database_url or load_settings().database_url)
         store = UserStore(engine)  # before waiting: a pre-started kernel does this early
+        if token is None and _demo_mode():
+            from workbench.apps._demo import demo_sign_in
+
+            settings = load_settings()
+            token = demo_sign_in(engine, settings.home, os.environ[_DEMO_USER_ENV])
         if token is None:
             token, got_lang = receive_identity()
             language = language or got_lang

@@ -46,15 +46,12 @@ def _start(
 ) -> None:
     from workbench.apps import (
         APP_LANGUAGES,
-        DEMO_USE_CASE,
         ServeOptions,
-        build_demo_evidence,
-        ensure_demo_accounts,
+        prepare_demo,
         run_server,
-        seed_demo_reviews,
     )
     from workbench.data import make_engine
-    from workbench.governance import Reviews, UserStore
+    from workbench.governance import UserStore
 
     if language not in APP_LANGUAGES:
         raise ConfigError(
@@ -68,13 +65,9 @@ def _start(
     _policies_env()
     if demo:
         engine = make_engine(s.database_url)
-        added = ensure_demo_accounts(UserStore(engine))
-        if not Reviews(engine).queue():
-            folder = s.home / "apps" / "demo-evidence"
-            if not (folder / "manifest.json").is_file():
-                typer.echo(f"building a demo evidence package in {folder} ...")
-                build_demo_evidence(folder)
-            seed_demo_reviews(engine, folder, use_case=DEMO_USE_CASE)
+        if not (s.home / "apps" / "demo-evidence" / "manifest.json").is_file():
+            typer.echo("building a demo evidence package and a demo review request ...")
+        added = prepare_demo(engine, s.home)
         if added:
             typer.echo(f"added {added} demo accounts")
         engine.dispose()
