@@ -445,6 +445,10 @@ def make_voila_app(options: ServeOptions, store: Any) -> Any:
 
         def init_settings(self) -> dict[str, Any]:
             settings: dict[str, Any] = super().init_settings()
+            # gzip on the wire: Voilà's own JavaScript and CSS are most of a page's weight.
+            # (Voila.tornado_settings are applied after the Application is built, too late for
+            # tornado to add its compression transform, so it is set here.)
+            settings["compress_response"] = True
             km = self.kernel_manager
             rendered: Callable[..., Any] | None = getattr(km, "get_rendered_notebook", None)
             start_kernel = km.start_kernel
