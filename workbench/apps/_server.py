@@ -510,6 +510,9 @@ def make_voila_app(options: ServeOptions, store: Any) -> Any:
     os.environ["WORKBENCH_APP_DEFAULT_LANGUAGE"] = options.language
     if options.database_url:
         os.environ["WORKBENCH_DATABASE_URL"] = options.database_url
+    if options.reports_dir is not None:
+        # kernels run in the build folder: a relative default would point below it
+        os.environ["WORKBENCH_REPORTS"] = str(Path(options.reports_dir).resolve())
     c = Config()
     c.Voila.ip = options.host
     c.Voila.port = options.port
