@@ -279,3 +279,23 @@ def test_hist_gradient_boosting_backend_works() -> None:
     assert clf.predict_proba(X).shape == (400, 2)
     reg = RULRegressor(backend="hist_gradient_boosting", n_estimators=10).fit(X, 50 + 20 * X[:, 0])
     assert reg.predict(X).shape == (400,)
+
+
+def test_huber_loss_resists_unforecastable_jumps() -> None:
+    # a load that follows its feature, except for rare jumps no feature foretells
+    rng = np.random.default_rng(3)
+    X = rng.uniform(0, 10, size=(3000, 3))
+    clean = 5.0 * X[:, 0] + rng.normal(0, 1.0, 3000)
+    y = clean + np.where(rng.random(3000) < 0.05, rng.choice([-80.0, 80.0], 3000), 0.0)
+    fit = dict(n_estimators=200, min_samples_leaf=20, random_state=0)
+    squared = DirectForecaster(**fit).fit(X[:2000], y[:2000])
+    huber = DirectForecaster(loss="huber", huber_delta=5.0, **fit).fit(X[:2000], y[:2000])
+
+    def rmse(model: DirectForecaster) -> float:
+        return float(np.sqrt(np.mean((model.predict(X[2000:]) - clean[2000:]) ** 2)))
+
+    assert rmse(huber) < 0.7 * rmse(squared)
+    with pytest.raises(ConfigError, match="backend='lightgbm'"):
+        DirectForecaster(loss="huber", backend="hist_gradient_boosting").fit(X[:100], y[:100])
+    with pytest.raises(ConfigError, match="loss must be"):
+        DirectForecaster(loss="absolute").fit(X[:100], y[:100])

@@ -337,10 +337,18 @@ class DirectForecaster(RegressorMixin, BaseEstimator):
         ``"lightgbm"`` or ``"hist_gradient_boosting"``.
     n_estimators, learning_rate, max_leaves, min_samples_leaf, subsample, colsample
         Booster settings.
+    loss
+        The booster's loss: ``"squared_error"`` or ``"huber"`` (LightGBM only). Huber loss
+        stops the rare, unforecastable jumps of a load (a furnace starting between two
+        readings) from pulling every tree towards them; the forecast is still scored by RMSE.
+    huber_delta
+        Where the Huber loss turns from squared to linear, in the target's unit.
     extra_trees
         Trees of the ExtraTrees forest averaged in (0: none).
     extra_trees_weight
         Weight of the forest in the average.
+    extra_trees_min_samples_leaf, extra_trees_max_features
+        The forest's leaf size and share of features tried at each split.
     relative_to
         Index of the feature column holding the last measured value (e.g. ``{value}_lag0``):
         the models learn the change from it, and it is added back to the predictions.
@@ -368,8 +376,12 @@ class DirectForecaster(RegressorMixin, BaseEstimator):
         min_samples_leaf: int = 20,
         subsample: float = 0.8,
         colsample: float = 0.8,
+        loss: str = "squared_error",
+        huber_delta: float = 15.0,
         extra_trees: int = 0,
         extra_trees_weight: float = 0.5,
+        extra_trees_min_samples_leaf: int = 3,
+        extra_trees_max_features: float = 0.5,
         relative_to: int | None = None,
         random_state: int | None = 0,
         n_jobs: int = 1,
@@ -382,8 +394,12 @@ class DirectForecaster(RegressorMixin, BaseEstimator):
         self.min_samples_leaf = min_samples_leaf
         self.subsample = subsample
         self.colsample = colsample
+        self.loss = loss
+        self.huber_delta = huber_delta
         self.extra_trees = extra_trees
         self.extra_trees_weight = extra_trees_weight
+        self.extra_trees_min_samples_leaf = extra_trees_min_samples_leaf
+        self.extra_trees_max_features = extra_trees_max_features
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -399,6 +415,14 @@ class DirectForecaster(RegressorMixin, BaseEstimator):
             raise ConfigError(f"DirectForecaster: backend must be one of {BACKENDS}")
         if not 0.0 <= float(self.extra_trees_weight) <= 1.0:
             raise ConfigError("DirectForecaster: extra_trees_weight must be in [0, 1]")
+        if self.loss not in ("squared_error", "huber"):
+            raise ConfigError(
+                f"DirectForecaster: loss must be 'squared_error' or 'huber', got {self.loss!r}"
+            )
+        if self.loss == "huber" and self.backend != "lightgbm":
+            raise ConfigError("DirectForecaster: loss='huber' needs backend='lightgbm'")
+        if self.loss == "huber" and not float(self.huber_delta) > 0.0:
+            raise ConfigError("DirectForecaster: huber_delta must be positive")
         X, Y = validate_data(
             self,
             X,
@@ -430,6 +454,8 @@ class DirectForecaster(RegressorMixin, BaseEstimator):
                     n_jobs=self.n_jobs,
                     subsample=self.subsample,
                     colsample=self.colsample,
+                    objective="huber" if self.loss == "huber" else None,
+                    alpha=float(self.huber_delta) if self.loss == "huber" else None,
                 ).fit(X[known], Y2[known, j])
             ]
             if self.extra_trees > 0:
@@ -438,8 +464,8 @@ class DirectForecaster(RegressorMixin, BaseEstimator):
                 models.append(
                     ExtraTreesRegressor(
                         n_estimators=self.extra_trees,
-                        min_samples_leaf=3,
-                        max_features=0.5,
+                        min_samples_leaf=self.extra_trees_min_samples_leaf,
+                        max_features=self.extra_trees_max_features,
                         random_state=self.random_state,
                         n_jobs=self.n_jobs,
                     ).fit(X[known], Y2[known, j])

@@ -154,8 +154,8 @@ def steel_forecast_frame(
 
     Features: ``usage_kwh`` up to the origin (lags :data:`STEEL_LAGS` and rolling statistics
     over 1, 2, 4 and 24 hours), the calendar of the target interval in Seoul time (slot of
-    day, weekday, weekend, Korean public holiday, month) and, with ``covariates``, the *past*
-    values (lags 0, 1, 3 at the origin, i.e. at least one interval before the target) of the
+    day, weekday, weekend, Korean public holiday, tariff season) and, with ``covariates``, the
+    *past* values (lags 0, 1, 3 at the origin, i.e. at least one interval before the target) of the
     reactive-power, CO2 and power-factor columns. The same-interval values of those columns,
     which compute the target, never enter; nor does the published ``Load_Type`` column,
     which also marks the plant's own days off (known only as the day goes by).
@@ -164,7 +164,10 @@ def steel_forecast_frame(
     load period of the target interval from the tariff's published hours (a calendar fact,
     not the data's ``Load_Type``), whether the day before and after the target's day is a
     Sunday or holiday, the maximum and mean usage of the day so far with its count of
-    intervals, and the previous day's total.
+    intervals, and the previous day's total. The calendar month is left out there: the test
+    months (October-December) never occur in training, and a tree would treat them all as
+    September, the plant's quietest month; the tariff season (summer Jun-Aug, spring and autumn,
+    winter Nov-Feb) places every test day in a season the training year has seen.
     """
     return make_forecast_frame(
         frame,
@@ -176,6 +179,8 @@ def steel_forecast_frame(
         tz="Asia/Seoul",
         label="end",
         tariff=KEPCO_INDUSTRIAL_GAP_II_HVA_I if extended else None,
+        month=not extended,
+        season=extended,
         days_off_around=extended,
         day_stats=extended,
     )
@@ -217,8 +222,13 @@ def evaluate_steel(
         learning_rate=0.03,
         max_leaves=31,
         min_samples_leaf=20,
+        colsample=0.5,
+        loss="huber",
+        huber_delta=15.0,
         extra_trees=300,
-        extra_trees_weight=0.5,
+        extra_trees_weight=0.4,
+        extra_trees_min_samples_leaf=2,
+        extra_trees_max_features=0.7,
         random_state=seed,
     )
     metrics = ("rmse", "mae", "r2")
