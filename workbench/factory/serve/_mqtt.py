@@ -46,6 +46,13 @@ the messages queued for disconnected clients, but not messages that were being d
 the broker stopped. amqtt queues messages for a disconnected persistent session only when the
 session is not *anonymous*; its own ``AnonymousAuthPlugin`` marks every session anonymous, so
 this broker uses its own authentication plugin (open, or a user table).
+
+amqtt 0.12 also forgets the QoS 1/2 messages in flight to a subscriber (sent, not yet
+acknowledged) when its connection drops, for instance when the ingest is killed (upstream issue
+Yakifo/amqtt#401). This broker keeps them in the persistent session and sends them again when
+the subscriber reconnects (PUBLISH with DUP=1, or PUBREL for QoS 2), as MQTT 3.1.1 requires
+and Mosquitto does; see :func:`_inflight_handler_class`. The fix is checked against amqtt
+0.12.x only: another release makes :meth:`EmbeddedBroker.start` raise until it is re-checked.
 """
 
 from __future__ import annotations
@@ -152,11 +159,108 @@ async def _drained(broker: Any, *, least: float = 0.1, most: float = 1.0) -> Non
         await asyncio.sleep(0.02)
 
 
+#: The amqtt releases :func:`_inflight_handler_class` was written for (and checked against).
+_AMQTT_FIXED = "0.12."
+
+
+def _inflight_handler_class() -> type:
+    """amqtt's broker-side protocol handler, keeping unacknowledged outbound messages.
+
+    amqtt 0.12 loses the QoS 1/2 messages in flight to a subscriber whose connection goes away
+    (https://github.com/Yakifo/amqtt/issues/401, "client reconnect fails to resend QoS1/2
+    messages"). In ``amqtt/mqtt/protocol/handler.py`` (0.12.1), ``_handle_qos1_message_flow``
+    waits for the PUBACK and then, in a ``finally`` that runs on *every* outcome, does
+    ``self.session.inflight_out.pop(packet_id)`` (line 328); ``_handle_qos2_message_flow`` does
+    the same after PUBREC (line 395) and after PUBCOMP (line 412). When the connection drops,
+    the broker's ``_handle_disconnect`` -> ``handler.stop()`` -> ``_stop_waiters()`` cancels
+    the waiters (lines 139, 172), or the 5 s wait times out first, and the message leaves the
+    session unacknowledged: on reconnect ``_retry_deliveries()`` (called by ``start()``, line
+    134) finds nothing to resend. MQTT 3.1.1 (4.4) wants it kept until PUBACK (QoS 1)
+    or PUBCOMP (QoS 2) and sent again on reconnect: PUBLISH with DUP=1, or PUBREL once PUBREC
+    came. The broker holds the session's other messages in ``session.retained_messages``.
+
+    The fix wraps the two flows: whatever ends them (cancelled waiter, timeout, failed send),
+    a message that had been sent and was not acknowledged is put back into ``inflight_out``,
+    in the same step as amqtt took it out (no ``await`` in between), so the next connection's
+    ``_retry_deliveries()`` sends it again (amqtt's own retry path: DUP for a PUBLISH, PUBREL
+    when PUBREC had come). A late PUBACK/PUBCOMP (after the 5 s wait gave up) completes the
+    message instead of only being logged. Nothing else changes.
+    """
+    from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
+    from amqtt.session import OUTGOING
+
+    class InflightKeepingHandler(BrokerProtocolHandler):
+        async def _handle_qos1_message_flow(self, app_message: Any) -> None:
+            session = self.session  # the persistent Session outlives this handler
+            try:
+                await super()._handle_qos1_message_flow(app_message)
+            finally:
+                if app_message.direction == OUTGOING and app_message.puback_packet is None:
+                    _keep_inflight(session, app_message)
+
+        async def _handle_qos2_message_flow(self, app_message: Any) -> None:
+            session = self.session
+            try:
+                await super()._handle_qos2_message_flow(app_message)
+            finally:
+                if app_message.direction == OUTGOING and app_message.pubcomp_packet is None:
+                    _keep_inflight(session, app_message)
+
+        async def handle_puback(self, puback: Any) -> None:
+            packet_id = puback.variable_header.packet_id
+            if not _late_ack(self, self._puback_waiters, packet_id, "puback_packet", puback):
+                await super().handle_puback(puback)
+
+        async def handle_pubcomp(self, pubcomp: Any) -> None:
+            packet_id = pubcomp.packet_id
+            if not _late_ack(self, self._pubcomp_waiters, packet_id, "pubcomp_packet", pubcomp):
+                await super().handle_pubcomp(pubcomp)
+
+    InflightKeepingHandler.__module__ = __name__
+    return InflightKeepingHandler
+
+
+def _keep_inflight(session: Any, app_message: Any) -> None:
+    """Put a sent, unacknowledged outbound message back into its session's in-flight store."""
+    if session is not None and app_message.publish_packet is not None:
+        session.inflight_out.setdefault(app_message.packet_id, app_message)
+
+
+def _late_ack(
+    handler: Any, waiters: Mapping[int, Any], packet_id: int, field: str, packet: Any
+) -> bool:
+    """An acknowledgement nobody waits for any more: complete the in-flight message (if kept)."""
+    session = handler.session
+    if packet_id in waiters or session is None or packet_id not in session.inflight_out:
+        return False
+    message = session.inflight_out.pop(packet_id)
+    setattr(message, field, packet)  # a flow still running sees it acknowledged
+    return True
+
+
 def _broker_class() -> type:
-    """amqtt's Broker, keeping its client connections so that a stop can drop them."""
+    """amqtt's Broker, keeping its client connections so that a stop can drop them, and
+    keeping the messages in flight to a persistent session across its reconnections.
+
+    Raises :class:`~workbench.errors.FactoryError` on an amqtt other than 0.12.x: the fix
+    above overrides private methods of amqtt 0.12 and must be checked against a new release.
+    """
     global _BROKER
     if _BROKER is None:
+        import amqtt
         from amqtt.broker import Broker
+
+        version = str(getattr(amqtt, "__version__", "unknown"))
+        if not version.startswith(_AMQTT_FIXED):
+            raise FactoryError(
+                f"amqtt {version} is installed but the embedded broker's fix for amqtt issue"
+                f" #401 (lost in-flight QoS 1/2 messages) was written for amqtt"
+                f" {_AMQTT_FIXED}x: pin amqtt 0.12 (requirements.lock), or check the fix in"
+                " workbench/factory/serve/_mqtt.py against the new release and update it",
+                installed=version,
+                expected=f"{_AMQTT_FIXED}x",
+            )
+        handler_class = _inflight_handler_class()
 
         class TrackingBroker(Broker):
             def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -177,6 +281,13 @@ def _broker_class() -> type:
                     await super().stream_connected(reader, writer, listener_name)
                 finally:
                     self.workbench_transports.discard(transport)
+
+            async def _initialize_client_session(self, *args: Any, **kwargs: Any) -> Any:
+                # every connection's handler comes from here (BrokerProtocolHandler's
+                # init_from_connect): give it the in-flight fix (same state, one class down)
+                handler, session = await super()._initialize_client_session(*args, **kwargs)
+                handler.__class__ = handler_class
+                return handler, session
 
         _BROKER = TrackingBroker
     return _BROKER
@@ -247,6 +358,7 @@ class EmbeddedBroker:
         """Start listening; return the real port."""
         if self.running:
             return self.port
+        _broker_class()  # an amqtt release the broker was not checked against fails here
         loop = asyncio.new_event_loop()
         ready = threading.Event()
         thread = threading.Thread(
