@@ -2,10 +2,14 @@
 
 * reference: a bare paho-mqtt 2 client (persistent session, QoS 1, automatic acknowledgements)
   that only counts the messages it receives (``benchmarks/bench_mqtt.bare_drain``);
-* measured: :class:`workbench.data.LiveIngest` with the workbench's MQTT connector: decode,
-  spool (fsync'ed, group-committed) and acknowledge, de-duplicate, add the site context,
-  pseudonymise, validate and write Parquet batches to the lake. Its time ends when the last
+* measured: :class:`workbench.data.LiveIngest` with the workbench's MQTT connector. The
+  ingest process receives, spools the raw messages (topic, payload, received time; fsync'ed,
+  group-committed) and acknowledges; the flusher process (``--flusher process``, as
+  ``workbench ingest`` runs it) decodes them, de-duplicates, adds the site context,
+  pseudonymises, validates and writes Parquet batches to the lake. Its time ends when the last
   reading is *visible in the lake* (its batch manifest written), not when it was received.
+  ``--decode source`` decodes in the ingest process before spooling instead (as before raw
+  spooling; for comparison).
 
 Method ("drain", as in ``bench_mqtt.py``): both persistent sessions are subscribed first; a
 publisher in another process sends ``--messages`` QoS-1 messages that the broker queues for
@@ -19,6 +23,7 @@ its ``ts`` to its batch being visible in the lake; p50 and p99 (they include the
 interval, ``--flush``).
 
     .venv/bin/python benchmarks/bench_ingest.py [--messages 50000] [--batch 100] [--repeat 2]
+        [--flusher process|thread] [--decode flusher|source]
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from workbench.profiles import Profile, SiteInfo, SourceSpec
 
 KEY = b"bench-ingest-key-0123456789abcdef"
 FLUSHER = "process"  # as `workbench ingest` runs it: the lake work in a process of its own
+DECODE = "flusher"  # MQTT messages spooled raw and decoded by the flusher (the default)
 
 
 def profile_for(uri: str, payload: str, batch: int, client_id: str) -> Profile:
@@ -103,6 +109,7 @@ def ingest_drain(
             endpoints={"bench": uri},
             flush_interval=flush,
             flusher=FLUSHER,
+            decode=DECODE,
         )
         started = time.perf_counter()
         engine.start()
@@ -199,6 +206,7 @@ def run_latency(uri: str, rate: int, seconds: float, flush: float) -> dict[str, 
             endpoints={"bench": uri},
             flush_interval=flush,
             flusher=FLUSHER,
+            decode=DECODE,
         )
         engine.start()
         connector: Any = engine._connectors["bench"]
@@ -238,9 +246,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="latency phase: duration")
     parser.add_argument("--broker", default="mosquitto", help="mosquitto, embedded or a URI")
     parser.add_argument("--flusher", default="process", choices=["process", "thread"])
+    parser.add_argument(
+        "--decode",
+        default="flusher",
+        choices=["flusher", "source"],
+        help="where MQTT payloads are decoded: the flusher (spooled raw) or the source thread",
+    )
     args = parser.parse_args(argv)
-    global FLUSHER
+    global FLUSHER, DECODE
     FLUSHER = args.flusher
+    DECODE = args.decode
     uri, stop_broker, described = start_broker(args.broker)
     try:
         rows = [
@@ -254,10 +269,10 @@ def main(argv: list[str] | None = None) -> int:
         stop_broker()
     print(f"MQTT ingest into the lake vs a bare paho subscriber; broker: {described} {uri}")
     print(
-        f"QoS 1, persistent sessions, best of {args.repeat} drains; flusher {args.flusher}; "
-        f"ingest = decode, spool "
-        f"(fsync), ack, dedupe, context, pseudonymise, validate, Parquet batch every "
-        f"{args.flush:g} s, timed until visible in the lake"
+        f"QoS 1, persistent sessions, best of {args.repeat} drains; flusher {args.flusher}, "
+        f"decode in the {args.decode}; ingest = spool (fsync), ack | decode, dedupe, context, "
+        f"pseudonymise, validate, Parquet batch every {args.flush:g} s, timed until visible "
+        "in the lake"
     )
     print(
         f"{'payload':<16}{'messages':>9}{'readings':>10}{'bare msg/s':>12}"

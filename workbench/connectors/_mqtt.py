@@ -102,7 +102,7 @@ from workbench.errors import ConfigError, ConnectorError, MissingSecretError
 from workbench.profiles import SignalSpec, SourceSpec
 from workbench.schema import QUALITY_CODES
 
-__all__ = ["MqttConnector", "PayloadDecoder", "parse_timestamp"]
+__all__ = ["MqttConnector", "PayloadDecoder", "RawDelivery", "parse_timestamp"]
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +190,42 @@ def _reading_maker() -> Any:
 
 
 _make_reading = _reading_maker()
+
+
+def _fast_decoders() -> tuple[Any, Any, tuple[type[BaseException], ...]] | None:
+    """msgspec decoders of the well-formed payload forms (single reading, asset batch), or
+    ``None`` without msgspec. They only ever take the fast path: whatever they refuse (and
+    whatever the fast checks refuse) is decoded again by the full path, which words the
+    reason of a reject, so both give the same readings and the same rejects."""
+    try:
+        import msgspec
+    except ImportError:  # pragma: no cover - msgspec is in the lock
+        return None
+
+    unset = msgspec.UNSET
+    one = msgspec.defstruct(
+        "_One",
+        [("ts", int), ("value", float), ("unit", str | None, None), ("quality", str, "good")],
+    )
+    # an explicit null must not fall back to the batch's ts (nor to the topic's asset):
+    # UnsetType makes it a type error, and the full path words the reject
+    item = msgspec.defstruct(
+        "_Item",
+        [
+            ("signal", str),
+            ("value", float),
+            ("ts", int | msgspec.UnsetType, unset),
+            ("unit", str | None, None),
+            ("quality", str, "good"),
+            ("asset", str | msgspec.UnsetType, unset),
+        ],
+    )
+    batch = msgspec.defstruct("_Batch", [("readings", list[item]), ("ts", int | None, None)])  # type: ignore[valid-type]
+    errors = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
+    return msgspec.json.Decoder(one), msgspec.json.Decoder(batch), errors
+
+
+_FAST = _fast_decoders()
 
 
 def parse_timestamp(value: Any) -> int:
@@ -354,6 +390,179 @@ class PayloadDecoder:
             log.exception("MQTT decoder failed on a message from %s", topic)
             reason = f"decoder error: {exc!r}"
             rejects.append(Reject(self.source, topic, _original(payload), reason, now))
+
+    def decode_columns(
+        self,
+        messages: Sequence[tuple[str, bytes, int]],
+        columns: list[list[Any]],
+        rejects: list[Reject],
+    ) -> int:
+        """Decode raw messages ``(topic, payload, received_ns)`` into readings as 9 columns
+        (``timestamp_ns, site, sector, line, asset, signal, value, unit, quality``), appending
+        to ``columns`` and ``rejects``; return the newest reading's ``timestamp_ns`` (0 when
+        none). Gives the same readings and rejects, in the same order, as :meth:`decode_into`
+        on each message: well-formed payloads take a fast path (msgspec, no :class:`Reading`
+        objects), anything else goes through :meth:`decode_into`."""
+        newest = 0
+        if _FAST is None:
+            fast_one = fast_batch = None
+            errors: tuple[type[BaseException], ...] = ()
+        else:
+            fast_one, fast_batch, errors = _FAST
+        ts_c, site_c, sector_c, line_c, asset_c, signal_c, value_c, unit_c, quality_c = columns
+        fallback: list[Reading] = []
+        for topic, payload, now in messages:
+            where = self._topics.get(topic) or self._where(topic)
+            if (
+                fast_one is not None
+                and not isinstance(where, str)
+                and len(payload) <= self.max_payload_bytes
+            ):
+                got = (
+                    self._fast_batch(fast_batch, errors, payload, where, now, columns)
+                    if len(where) == 3 or where[3] == "_batch"
+                    else self._fast_one(fast_one, errors, payload, where, now, columns)
+                )
+                if got:
+                    if got > newest:
+                        newest = got
+                    continue
+            fallback.clear()
+            self.decode_into(topic, payload, now, fallback, rejects)
+            for r in fallback:
+                ts_c.append(r.timestamp_ns)
+                site_c.append(r.site)
+                sector_c.append(r.sector)
+                line_c.append(r.line)
+                asset_c.append(r.asset)
+                signal_c.append(r.signal)
+                value_c.append(r.value)
+                unit_c.append(r.unit)
+                quality_c.append(r.quality)
+                if type(r.timestamp_ns) is int and r.timestamp_ns > newest:
+                    newest = r.timestamp_ns
+        return newest
+
+    def _fast_one(
+        self,
+        decoder: Any,
+        errors: tuple[type[BaseException], ...],
+        payload: bytes,
+        where: tuple[str, ...],
+        now: int,
+        columns: list[list[Any]],
+    ) -> int:
+        """One reading by the fast path: its ``timestamp_ns``, or 0 (take the full path)."""
+        try:
+            one = decoder.decode(payload)
+        except errors:
+            return 0
+        site, line, asset, name = where
+        rule = self._rules.get((asset, name)) or self._rule(asset, name)
+        if not rule[8]:
+            return 0
+        ts, raw, unit, quality = one.ts, one.value, one.unit, one.quality
+        spec_unit = rule[1]
+        limit_ms = min((now + self.max_future_ns) // _NS_PER_MS, _MAX_MS - 1)
+        if not (
+            _MIN_MS <= ts <= limit_ms
+            and raw - raw == 0.0
+            and (quality == "good" or quality == "uncertain" or quality == "bad")
+            and ((unit is None or unit == spec_unit) if spec_unit is not None else unit is not None)
+            and (rule[2] is None or raw >= rule[2])
+            and (rule[3] is None or raw <= rule[3])
+        ):
+            return 0
+        timestamp_ns = ts * _NS_PER_MS
+        columns[0].append(timestamp_ns)
+        columns[1].append(site)
+        columns[2].append(rule[7])
+        columns[3].append(line)
+        columns[4].append(asset)
+        columns[5].append(name)
+        columns[6].append(raw)
+        columns[7].append(spec_unit if spec_unit is not None else unit)
+        columns[8].append(quality)
+        return timestamp_ns
+
+    def _fast_batch(
+        self,
+        decoder: Any,
+        errors: tuple[type[BaseException], ...],
+        payload: bytes,
+        where: tuple[str, ...],
+        now: int,
+        columns: list[list[Any]],
+    ) -> int:
+        """A batch by the fast path, all or nothing: the newest ``timestamp_ns``, or 0 (take
+        the full path, which words the reject of each bad element)."""
+        try:
+            batch = decoder.decode(payload)
+        except errors:
+            return 0
+        items = batch.readings
+        if not items:
+            return 0
+        default_ts = batch.ts
+        site, line = where[0], where[1]
+        asset = where[2] if len(where) == 4 else None
+        rules = self._rules
+        limit_ms = min((now + self.max_future_ns) // _NS_PER_MS, _MAX_MS - 1)
+        ts_l: list[int] = []
+        sector_l: list[str] = []
+        asset_l: list[str] = []
+        signal_l: list[str] = []
+        value_l: list[float] = []
+        unit_l: list[str] = []
+        quality_l: list[str] = []
+        for item in items:
+            name = item.signal
+            item_asset = asset if asset is not None else item.asset
+            if not name or type(item_asset) is not str or not item_asset:
+                return 0
+            rule = rules.get((item_asset, name)) or self._rule(item_asset, name)
+            if not rule[8]:
+                return 0
+            ts = item.ts
+            if type(ts) is not int:
+                ts = default_ts
+                if ts is None:
+                    return 0
+            raw = item.value
+            quality = item.quality
+            unit = item.unit
+            spec_unit = rule[1]
+            if not (
+                _MIN_MS <= ts <= limit_ms
+                and raw - raw == 0.0
+                and (quality == "good" or quality == "uncertain" or quality == "bad")
+                and (
+                    (unit is None or unit == spec_unit)
+                    if spec_unit is not None
+                    else unit is not None
+                )
+                and (rule[2] is None or raw >= rule[2])
+                and (rule[3] is None or raw <= rule[3])
+            ):
+                return 0
+            ts_l.append(ts)
+            sector_l.append(rule[7])
+            asset_l.append(item_asset)
+            signal_l.append(name)
+            value_l.append(raw)
+            unit_l.append(spec_unit if spec_unit is not None else unit)
+            quality_l.append(quality)
+        n = len(ts_l)
+        columns[0].extend([t * _NS_PER_MS for t in ts_l])
+        columns[1].extend([site] * n)
+        columns[2].extend(sector_l)
+        columns[3].extend([line] * n)
+        columns[4].extend(asset_l)
+        columns[5].extend(signal_l)
+        columns[6].extend(value_l)
+        columns[7].extend(unit_l)
+        columns[8].extend(quality_l)
+        return max(ts_l) * _NS_PER_MS
 
     # -- pieces
 
@@ -611,6 +820,14 @@ def _original(payload: bytes) -> str:
 # ---------------------------------------------------------------------------- connector
 
 
+@dataclasses.dataclass
+class RawDelivery(Delivery):
+    """A :class:`Delivery` of undecoded messages, ``(topic, payload, received_ns)`` each
+    (:meth:`MqttConnector.stream_raw`); ``readings`` and ``rejects`` stay empty."""
+
+    messages: list[tuple[str, bytes, int]] = dataclasses.field(default_factory=list)
+
+
 class _Inbound:
     __slots__ = ("epoch", "mid", "payload", "qos", "received_ns", "topic")
 
@@ -634,7 +851,9 @@ class MqttConnector(Connector):
     ``backoff`` (a :class:`Backoff`).
 
     :meth:`stream` runs the network in a thread of its own and reconnects with back-off by
-    itself; each outage is appended to :attr:`gaps`. See the module documentation for the
+    itself; each outage is appended to :attr:`gaps`. :meth:`stream_raw` delivers the messages
+    undecoded, for a consumer that spools them first and decodes them later with
+    :attr:`decoder` (the live ingest's flusher). See the module documentation for the
     delivery guarantees.
     """
 
@@ -863,6 +1082,27 @@ class MqttConnector(Connector):
                     readings=readings,
                     rejects=rejects,
                     _ack=functools.partial(self._ack, acks) if acks else None,
+                )
+        finally:
+            self.close()
+
+    def stream_raw(self, stop: threading.Event) -> Iterator[RawDelivery]:
+        """:meth:`stream` without decoding: each :class:`RawDelivery` holds the messages as
+        they arrived, ``(topic, payload, received_ns)``, for a consumer that spools them as
+        they are and decodes them later with :attr:`decoder`
+        (:meth:`PayloadDecoder.decode_columns`; ``received_ns`` keeps the decoding the
+        same whenever it happens). Acknowledge with ``Delivery.ack()`` once spooled."""
+        self.connect(timeout=0)
+        try:
+            while not stop.is_set():
+                items = self._take(stop)
+                if not items:
+                    continue
+                acks = [(i.epoch, i.mid, i.qos) for i in items if i.qos]
+                yield RawDelivery(
+                    self.name,
+                    _ack=functools.partial(self._ack, acks) if acks else None,
+                    messages=[(i.topic, i.payload, i.received_ns) for i in items],
                 )
         finally:
             self.close()

@@ -3,7 +3,10 @@
 How it holds its guarantees
 ---------------------------
 * **At-least-once from the sources, exactly once in the lake.** One thread per source runs
-  ``connector.stream(stop)``. Each :class:`~workbench.connectors.Delivery` is appended to the
+  ``connector.stream(stop)`` (``connector.stream_raw(stop)`` when the connector has it: MQTT
+  messages are then spooled undecoded, ``(topic, payload, received time)``, and decoded by the
+  flusher with the connector's ``decoder``, so the ingest process only receives, spools and
+  acknowledges). Each :class:`~workbench.connectors.Delivery` is appended to the
   spool (:class:`~workbench.data._spool.Spool`: checksummed records, fsync'ed, group-committed by
   a writer thread) and only then acknowledged (``Delivery.ack()``: the MQTT PUBACK, the SQL
   watermark), so a source redelivers whatever a crash or an outage cut off. Redeliveries are
@@ -136,6 +139,7 @@ class SourceStatus:
 class IngestStatus:
     """Live ingestion at one instant (also the summary :meth:`LiveIngest.stop` returns).
 
+    ``spooled`` counts the readings and the raw (undecoded) messages appended to the spool,
     ``committed`` counts readings stored in the lake by this process, ``duplicates`` the
     redelivered readings dropped, ``quarantined`` the rows stored in the quarantine (rejected
     payloads, readings and table rows that broke a rule), ``latency_p50_s``/``latency_p99_s``
@@ -212,9 +216,34 @@ class _SourceStats:
         self.lag_s: float | None = None
         self.last_delivery = 0.0
         self.last_error: str | None = None
+        self._decoded = (0, 0, 0)  # (messages, readings, rejects) the flusher decoded, absorbed
+
+    def decoded(self, totals: Sequence[int]) -> None:
+        """Absorb what the flusher decoded of this source's raw messages so far: ``totals``
+        = (messages, readings, rejects, newest timestamp_ns, its message's received_ns)."""
+        messages, readings, rejects, newest, received = (int(v) for v in totals[:5])
+        seen = self._decoded
+        if messages < seen[0]:  # a new flusher process counts from zero
+            seen = (0, 0, 0)
+        new_readings, new_rejects = readings - seen[1], rejects - seen[2]
+        self._decoded = (messages, readings, rejects)
+        if new_readings or new_rejects:
+            self.readings += new_readings
+            self.rejects += new_rejects
+            self.window.append((time.monotonic(), new_readings))
+        if newest and newest != self.newest_ts:
+            self.newest_ts = newest
+            self.lag_s = (received - newest) / NS_PER_S
 
     def note(self, delivery: Delivery) -> None:
         now = time.monotonic()
+        messages = getattr(delivery, "messages", None)
+        if messages is not None:  # raw: readings, rejects and lag come once decoded
+            self.deliveries += 1
+            self.last_delivery = now
+            if self.state in ("starting", "quiet", "failed"):
+                self.state = "live"
+            return
         n = len(delivery.readings) + (len(delivery.rows) if delivery.rows is not None else 0)
         self.deliveries += 1
         self.readings += len(delivery.readings)
@@ -1023,10 +1052,14 @@ class _Counts:
         self.gaps = self.batches = self.set_aside = self.segments = 0
         self.rules: collections.Counter[str] = collections.Counter()
         self.lake_error: str | None = None
+        # per source, of the raw messages decoded by the committer: [messages, readings,
+        # rejects, newest timestamp_ns of the latest decoded group, that group's received_ns]
+        self.sources: dict[str, list[int]] = {}
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            k: (dict(v) if isinstance(v, collections.Counter) else v) for k, v in vars(self).items()
+            k: (dict(v) if isinstance(v, collections.Counter | dict) else v)
+            for k, v in vars(self).items()
         }
 
     def update(self, raw: Mapping[str, Any]) -> None:
@@ -1050,10 +1083,13 @@ class _Committer:
         spool: Spool,
         specs: Sequence[SourceSpec],
         retention_ns: int,
+        decoders: Mapping[str, Any] | None = None,
     ) -> None:
         self.profile = profile
         self.lake = lake
         self.pseudonymiser = pseudonymiser
+        self.decoders = dict(decoders or {})
+        self._decoded: dict[str, list[int]] = {}  # of the segment being staged
         self._spool = spool
         self._lock = spool.lock_committer()
         self.index = SeriesIndex(retention_ns=retention_ns, lookup=self._lookup)
@@ -1127,6 +1163,7 @@ class _Committer:
                     # durable: from now on its keys count as stored (a crash re-reads them
                     # from the lake, where the staged batches are written next)
                     self._stager.keep()
+                    self._count_decoded()
                     if index_rows is not None:
                         self.index.add(*index_rows)
                 self._commit(staged)
@@ -1164,6 +1201,7 @@ class _Committer:
         rejects: list[tuple[str, str, str, str, int]] = []
         gaps: list[tuple[str, int, int, str]] = []
         tables: list[tuple[str, str, pd.DataFrame]] = []
+        self._decoded = {}
         for body in self._spool.read(segment):
             try:
                 record = pickle.loads(body)
@@ -1171,6 +1209,8 @@ class _Committer:
                 log.error("spool %s: unreadable record (%s) skipped", segment.name, exc)
                 continue
             groups.extend(record.get("r", ()))
+            for source, messages in record.get("m", ()):
+                self._decode(source, messages, groups, rejects)
             rejects.extend(record.get("j", ()))
             gaps.extend(record.get("g", ()))
             tables.extend(record.get("t", ()))
@@ -1212,6 +1252,80 @@ class _Committer:
         if quarantine:
             staged.quarantine = _quarantine_rows(quarantine, pd.Timestamp.now(tz="UTC"))
         return staged, index_rows
+
+    def _decode(
+        self,
+        source: str,
+        messages: list[tuple[str, bytes, int]],
+        groups: list[tuple[str, int, Any]],
+        rejects: list[tuple[str, str, str, str, int]],
+    ) -> None:
+        """Decode a source's raw messages (spooled undecoded) into a group of 9 reading
+        columns and reject tuples, as the connector would have (same readings, same
+        reasons)."""
+        if not messages:
+            return
+        received = max(int(m[2]) for m in messages)
+        columns: list[list[Any]] = [[] for _ in range(9)]
+        found: list[Any] = []
+        newest = 0
+        decoder = self.decoders.get(source) or self._decoder_for(source)
+        if decoder is None:
+            reason = (
+                f"source {source!r} has no decoder here (is it still in profile "
+                f"{self.profile.name!r}?): its spooled message cannot be decoded"
+            )
+            rows = [(source, t, _raw_text(p), reason, int(r)) for t, p, r in messages]
+        else:
+            try:
+                newest = int(decoder.decode_columns(messages, columns, found))
+            except Exception as exc:  # a decoder bug must not stop the ingest: keep them
+                log.exception("decoding %d messages of %s failed", len(messages), source)
+                columns = [[] for _ in range(9)]
+                found = []
+                reason = f"decoder error: {exc!r}"
+                rows = [(source, t, _raw_text(p), reason, int(r)) for t, p, r in messages]
+            else:
+                rows = [(j.source, j.key, j.payload, j.reason, j.received_at_ns) for j in found]
+        if columns[0]:
+            groups.append((source, received, tuple(columns)))
+        rejects.extend(rows)
+        totals = self._decoded.setdefault(source, [0, 0, 0, 0, 0])
+        totals[0] += len(messages)
+        totals[1] += len(columns[0])
+        totals[2] += len(rows)
+        if newest:
+            totals[3], totals[4] = newest, received
+
+    def _decoder_for(self, source: str) -> Any:
+        """A decoder for raw messages of a source this run does not read (an earlier run
+        spooled them): the connector's, made from the profile (not connected)."""
+        spec = next((s for s in self.profile.sources if s.name == source), None)
+        if spec is None:
+            return None
+        try:
+            decoder = getattr(get_connector(spec.uri, spec=spec), "decoder", None)
+        except Exception as exc:
+            log.warning("no decoder for the spooled messages of %s: %s", source, exc)
+            return None
+        if not callable(getattr(decoder, "decode_columns", None)):
+            return None
+        self.decoders[source] = decoder
+        return decoder
+
+    def _count_decoded(self) -> None:
+        """The staged segment is durable: count what was decoded of its raw messages."""
+        for source, (messages, readings, rejects, newest, received) in self._decoded.items():
+            old = self.counts.sources.get(source, [0, 0, 0, 0, 0])
+            latest = [newest, received] if newest else old[3:5]
+            # a new list, not changed in place: the status reads these from another thread
+            self.counts.sources[source] = [
+                old[0] + messages,
+                old[1] + readings,
+                old[2] + rejects,
+                *latest,
+            ]
+        self._decoded = {}
 
     def _fallback(
         self, groups: list[tuple[str, int, Any]], exc: BaseException
@@ -1342,6 +1456,17 @@ class LiveIngest:
         Flush spool appends to the disk before acknowledging (default).
     max_group
         Most deliveries appended to the spool in one write.
+    queue_size
+        Most deliveries waiting for the spool writer (the sources wait beyond it).
+    flusher
+        ``"thread"``: the committer runs in this process; ``"process"``: in a process of its
+        own (the lake work then runs on another core than the sources).
+    decode
+        ``"flusher"`` (default): sources that can deliver undecoded messages (MQTT's
+        ``stream_raw``) are spooled raw, ``(topic, payload, received time)``, and decoded by
+        the committer, so this process only receives, spools and acknowledges; the display's
+        readings, rejects, rate and lag of those sources follow the commits. ``"source"``:
+        every source decodes in its own thread before spooling.
 
     Examples
     --------
@@ -1367,9 +1492,12 @@ class LiveIngest:
         max_group: int = 4096,
         queue_size: int = 4096,
         flusher: str = "thread",
+        decode: str = "flusher",
     ) -> None:
         if flusher not in ("thread", "process"):
             raise ConfigError(f"flusher must be 'thread' or 'process', not {flusher!r}")
+        if decode not in ("flusher", "source"):
+            raise ConfigError(f"decode must be 'flusher' or 'source', not {decode!r}")
         self.profile = profile
         self.lake = lake
         self.flusher = flusher
@@ -1406,6 +1534,16 @@ class LiveIngest:
                 lake.path.mkdir(parents=True)
         self._specs = list(specs)
         self._retention_ns = int(retention_s * NS_PER_S)
+        # the committer decodes raw messages with these (also those an earlier run spooled
+        # raw when this one decodes in the source threads); _raw: the sources spooled raw now
+        self._decoders: dict[str, Any] = {}
+        for name, connector in self._connectors.items():
+            decoder = getattr(connector, "decoder", None)
+            if callable(getattr(connector, "stream_raw", None)) and callable(
+                getattr(decoder, "decode_columns", None)
+            ):
+                self._decoders[name] = decoder
+        self._raw = set(self._decoders) if decode == "flusher" else set()
         profile_sites(profile)  # a profile mistake shows now, not in the flusher
         self._committer: _Committer | None = None
         if flusher == "thread":
@@ -1416,6 +1554,7 @@ class LiveIngest:
                 spool=self._spool,
                 specs=self._specs,
                 retention_ns=self._retention_ns,
+                decoders=self._decoders,
             )
         self._remote: _FlusherProcess | None = None
         self._queue: queue.Queue[Delivery | None] = queue.Queue(maxsize=queue_size)
@@ -1475,9 +1614,12 @@ class LiveIngest:
         backoff = Backoff(initial=0.5, maximum=30.0)
         failed_at: int | None = None
         failure = ""
+        stream = connector.stream
+        if name in self._raw:  # spool undecoded: the committer decodes
+            stream = getattr(connector, "stream_raw", connector.stream)
         while not self._stop.is_set():
             try:
-                for delivery in connector.stream(self._stop):
+                for delivery in stream(self._stop):
                     if failed_at is not None:
                         now = time.time_ns()
                         self._own_gap(connector, failed_at, now, failure)
@@ -1583,7 +1725,9 @@ class LiveIngest:
                     except Exception as exc:  # the source redelivers: harmless
                         log.debug("ack of %s failed: %s", delivery.source, exc)
                 with self._lock:
-                    self.spooled += sum(len(d.readings) for d in pending)
+                    self.spooled += sum(
+                        len(d.readings) + len(getattr(d, "messages", None) or ()) for d in pending
+                    )
                 pending, gaps = [], []
             if self._stop.is_set():
                 if not sources_over:
@@ -1655,6 +1799,7 @@ class LiveIngest:
             "fsync": self._spool.fsync,
             "specs": self._specs,
             "retention_ns": self._retention_ns,
+            "decoders": self._decoders,
         }
 
     def _absorb(self, latencies: np.ndarray) -> None:
@@ -1756,6 +1901,10 @@ class LiveIngest:
         p50 = float(np.percentile(lat, 50)) / NS_PER_S if len(lat) else None
         p99 = float(np.percentile(lat, 99)) / NS_PER_S if len(lat) else None
         c = self.counts
+        for name, totals in dict(c.sources).items():
+            stats = self._stats.get(name)
+            if stats is not None:
+                stats.decoded(totals)
         with self._lock:
             return IngestStatus(
                 profile=self.profile.name,
@@ -1851,6 +2000,14 @@ class _FlusherProcess:
         self._conn.close()
 
 
+def _raw_text(payload: bytes) -> str:
+    """A raw payload as text for quarantine: UTF-8 as it is, other bytes as their repr."""
+    try:
+        return bytes(payload).decode("utf-8")
+    except UnicodeDecodeError:
+        return repr(bytes(payload))
+
+
 def _flusher_main(conn: Any, config: dict[str, Any]) -> None:
     """The flusher process: commit sealed segments when asked, until told to stop."""
     import signal as _signal
@@ -1864,6 +2021,7 @@ def _flusher_main(conn: Any, config: dict[str, Any]) -> None:
         spool=spool,
         specs=config["specs"],
         retention_ns=config["retention_ns"],
+        decoders=config["decoders"],
     )
     try:
         _flusher_serve(conn, committer)
@@ -1899,12 +2057,18 @@ _AS_TUPLE = operator.attrgetter(
 
 
 def _encode(deliveries: list[Delivery], gaps: list[tuple[str, int, int, str]]) -> bytes:
-    """One spool record for a group of deliveries (readings as plain tuples)."""
+    """One spool record for a group of deliveries: ``r`` readings (as 9 columns per
+    delivery), ``m`` raw messages (``(source, [(topic, payload, received_ns), ...])``), ``j``
+    rejects, ``t`` table rows, ``g`` gaps."""
     readings = []
+    raw = []
     rejects = []
     tables = []
     spooled = time.time_ns()
     for d in deliveries:
+        messages = getattr(d, "messages", None)
+        if messages:  # undecoded (topic, payload, received_ns): the committer decodes them
+            raw.append((d.source, messages))
         if d.readings:
             # as 9 columns: cheaper to pickle and to unpickle than one tuple per reading
             readings.append(
@@ -1917,6 +2081,8 @@ def _encode(deliveries: list[Delivery], gaps: list[tuple[str, int, int, str]]) -
     record: dict[str, Any] = {}
     if readings:
         record["r"] = readings
+    if raw:
+        record["m"] = raw
     if rejects:
         record["j"] = rejects
     if tables:
