@@ -299,3 +299,29 @@ def test_huber_loss_resists_unforecastable_jumps() -> None:
         DirectForecaster(loss="huber", backend="hist_gradient_boosting").fit(X[:100], y[:100])
     with pytest.raises(ConfigError, match="loss must be"):
         DirectForecaster(loss="absolute").fit(X[:100], y[:100])
+
+
+def test_weekly_profile_averages_past_weeks_at_the_target_slot() -> None:
+    frame = _series()
+    u = frame["usage_kwh"].to_numpy()
+    ff = make_forecast_frame(frame, value="usage_kwh", horizons=(1, 4), weekly_profile=2)
+    week, row = 7 * 96, 2 * 7 * 96 + 50
+    for h in (1, 4):
+        same = [u[row + h - week], u[row + h - 2 * week]]
+        change = [u[row + h - w * week] - u[row - w * week] for w in (1, 2)]
+        assert ff.X[f"usage_kwh_h{h}_week_mean"].iloc[row] == pytest.approx(np.mean(same))
+        assert ff.X[f"usage_kwh_h{h}_week_median"].iloc[row] == pytest.approx(np.median(same))
+        assert ff.X[f"usage_kwh_h{h}_week_change"].iloc[row] == pytest.approx(np.mean(change))
+    # one week back only: the first week has no history, the second week one week of it
+    assert np.isnan(ff.X["usage_kwh_h1_week_mean"].iloc[week - 2])
+    assert ff.X["usage_kwh_h1_week_mean"].iloc[week + 10] == pytest.approx(u[week + 11 - week])
+    # the future never leaks in
+    cut = 1500
+    changed = frame.copy()
+    changed.loc[cut + 1 :, "usage_kwh"] += 500.0
+    ff2 = make_forecast_frame(changed, value="usage_kwh", horizons=(1, 4), weekly_profile=2)
+    pd.testing.assert_frame_equal(ff.X.iloc[: cut + 1], ff2.X.iloc[: cut + 1])
+    with pytest.raises(ConfigError, match="weekly_profile"):
+        make_forecast_frame(frame, value="usage_kwh", weekly_profile=-1)
+    with pytest.raises(ConfigError, match="shorter than a week"):
+        make_forecast_frame(frame, value="usage_kwh", horizons=(700,), weekly_profile=1)

@@ -9,6 +9,7 @@ the target times, which is known in advance) and one target column per horizon `
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -150,6 +151,7 @@ def make_forecast_frame(
     season: bool = False,
     days_off_around: bool = False,
     day_stats: bool = False,
+    weekly_profile: int = 0,
 ) -> ForecastFrame:
     """Build leakage-free forecast rows from a regular time series.
 
@@ -207,6 +209,11 @@ def make_forecast_frame(
         (plant time), the intervals of that day so far, and the previous day's total
         (``{value}_today_max``, ``{value}_today_mean``, ``{value}_today_n``,
         ``{value}_yesterday_sum``): whether the plant is running today shows early.
+    weekly_profile
+        Number of past weeks (0: none) whose value at the target's weekday and slot is averaged
+        (``{value}_h{h}_week_mean``, ``{value}_h{h}_week_median``), with the mean change those
+        weeks made across the same step, from the origin's slot to the target's
+        (``{value}_h{h}_week_change``): a plant's weekly schedule, smoothed over its noise.
 
     Returns
     -------
@@ -216,6 +223,15 @@ def make_forecast_frame(
     ls = _check_steps("lags", lags, 0)
     cls_ = _check_steps("covariate_lags", covariate_lags, 0)
     ws = _check_steps("windows", windows, 2)
+    if (
+        isinstance(weekly_profile, bool)
+        or not isinstance(weekly_profile, int)
+        or weekly_profile < 0
+    ):
+        raise ConfigError(
+            f"make_forecast_frame: weekly_profile must be a count of weeks >= 0, "
+            f"got {weekly_profile!r}"
+        )
     if label not in ("end", "start"):
         raise ConfigError(f"make_forecast_frame: label must be 'end' or 'start', got {label!r}")
     needed = [time, value, *covariates, *([group] if group else [])]
@@ -309,6 +325,26 @@ def make_forecast_frame(
         if days_off_around:
             cols[f"cal_h{h}_off_prev"] = off(target_start - pd.Timedelta(days=1))
             cols[f"cal_h{h}_off_next"] = off(target_start + pd.Timedelta(days=1))
+        if weekly_profile:
+            week = 7 * slots
+            if h >= week:
+                raise ConfigError(
+                    f"make_forecast_frame: weekly_profile needs horizons shorter than a week "
+                    f"({week} steps), got {h}"
+                )
+            same = np.column_stack([by.shift(week * w - h) for w in range(1, weekly_profile + 1)])
+            change = same - np.column_stack(
+                [by.shift(week * w) for w in range(1, weekly_profile + 1)]
+            )
+            with warnings.catch_warnings():  # the first weeks have no history: NaN, not noise
+                warnings.simplefilter("ignore", RuntimeWarning)
+                cols[f"{value}_h{h}_week_mean"] = pd.Series(np.nanmean(same, 1), index=data.index)
+                cols[f"{value}_h{h}_week_median"] = pd.Series(
+                    np.nanmedian(same, 1), index=data.index
+                )
+                cols[f"{value}_h{h}_week_change"] = pd.Series(
+                    np.nanmean(change, 1), index=data.index
+                )
         Y[f"h{h}"] = by.shift(-h)
         tt[f"h{h}"] = target_start
     X = pd.DataFrame(cols, index=data.index).astype(np.float64)

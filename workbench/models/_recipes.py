@@ -164,7 +164,9 @@ def steel_forecast_frame(
     load period of the target interval from the tariff's published hours (a calendar fact,
     not the data's ``Load_Type``), whether the day before and after the target's day is a
     Sunday or holiday, the maximum and mean usage of the day so far with its count of
-    intervals, and the previous day's total. The calendar month is left out there: the test
+    intervals, the previous day's total, and the plant's weekly schedule: the usage at the
+    target's weekday and slot over the last four weeks (mean, median) and the change those
+    weeks made across the same step. The calendar month is left out there: the test
     months (October-December) never occur in training, and a tree would treat them all as
     September, the plant's quietest month; the tariff season (summer Jun-Aug, spring and autumn,
     winter Nov-Feb) places every test day in a season the training year has seen.
@@ -183,6 +185,7 @@ def steel_forecast_frame(
         season=extended,
         days_off_around=extended,
         day_stats=extended,
+        weekly_profile=4 if extended else 0,
     )
 
 
