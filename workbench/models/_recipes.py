@@ -165,7 +165,7 @@ def steel_forecast_frame(
     not the data's ``Load_Type``), whether the day before and after the target's day is a
     Sunday or holiday, the maximum and mean usage of the day so far with its count of
     intervals, the previous day's total, and the plant's weekly schedule: the usage at the
-    target's weekday and slot over the last four weeks (mean, median) and the change those
+    target's weekday and slot over the last eight weeks (mean, median) and the change those
     weeks made across the same step. The calendar month is left out there: the test
     months (October-December) never occur in training, and a tree would treat them all as
     September, the plant's quietest month; the tariff season (summer Jun-Aug, spring and autumn,
@@ -185,7 +185,7 @@ def steel_forecast_frame(
         season=extended,
         days_off_around=extended,
         day_stats=extended,
-        weekly_profile=4 if extended else 0,
+        weekly_profile=8 if extended else 0,
     )
 
 
