@@ -70,6 +70,19 @@ def test_a_staged_file_without_its_segment_is_removed(tmp_path: Path) -> None:
     spool.close()
 
 
+def test_a_half_written_staged_file_is_removed(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.append([b"x"])
+    sealed = spool.seal()
+    spool.close()
+    assert sealed is not None
+    (tmp_path / f".{sealed.stem}.staged.tmp").write_bytes(b"torn by a crash inside stage()")
+    spool = Spool(tmp_path)
+    assert not list(tmp_path.glob(".*.tmp"))
+    assert spool.read(sealed) == [b"x"]  # the segment itself is kept, to be staged again
+    spool.close()
+
+
 def test_a_segment_can_be_set_aside(tmp_path: Path) -> None:
     spool = Spool(tmp_path)
     spool.append([b"poison"])

@@ -138,6 +138,8 @@ class Spool:
         for n, path in self._segments("staged"):
             if n not in sealed:  # its segment was committed; the crash came before the cleanup
                 path.unlink()
+        for path in self.folder.glob(".seg-*.staged.tmp"):  # a crash inside stage(): half-written
+            path.unlink()
         _fsync_dir(self.folder)
 
     def _repair(self, path: Path) -> int:
