@@ -241,7 +241,7 @@ def test_sigkill_mid_batch_loses_and_doubles_nothing(
     stack = contextlib.ExitStack()
     with stack:
         if broker_kind == "amqtt":
-            amqtt = EmbeddedBroker("127.0.0.1", 0, persistence=tmp_path / "amqtt.sqlite")
+            amqtt = EmbeddedBroker("127.0.0.1", 0, persistence=tmp_path / "amqtt-sessions.json")
             amqtt.start()
             stack.callback(amqtt.stop)
             broker_uri = amqtt.uri

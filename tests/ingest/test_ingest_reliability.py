@@ -33,7 +33,8 @@ class _Broker:
         if kind == "amqtt":
             from workbench.factory.serve._mqtt import EmbeddedBroker
 
-            self.impl: Any = EmbeddedBroker("127.0.0.1", 0, persistence=folder / "amqtt.sqlite")
+            store = folder / "amqtt-sessions.json"
+            self.impl: Any = EmbeddedBroker("127.0.0.1", 0, persistence=store)
             self.impl.start()
         else:
             from _services import ensure_mosquitto

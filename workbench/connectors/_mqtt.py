@@ -42,7 +42,7 @@ hand the session back and forth.
 
 Brokers must keep what they acknowledged: Mosquitto with ``persistence true`` (and
 ``max_queued_messages 0``; see ``tests/_services.py`` for the settings the tests establish),
-not a broker that keeps sessions only in memory (amqtt, unless it has its session database).
+not a broker that keeps sessions only in memory (amqtt, unless it has its session store).
 Mosquitto's ``max_inflight_messages`` (default 20) caps the messages sent to one client and not
 yet acknowledged, and acknowledgements here wait for the caller: raise it on a busy broker.
 

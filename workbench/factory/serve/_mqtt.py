@@ -40,12 +40,14 @@ subscriber (:mod:`workbench.connectors._mqtt`), which needs a persistent session
 The embedded broker
 -------------------
 :class:`EmbeddedBroker` runs amqtt 0.12 in its own thread and event loop. amqtt keeps sessions
-in memory: a restart forgets every session and message unless ``persistence`` names an SQLite
-file (amqtt's ``SessionDBPlugin``), which restores persistent sessions, their subscriptions and
-the messages queued for disconnected clients, but not messages that were being delivered when
-the broker stopped. amqtt queues messages for a disconnected persistent session only when the
-session is not *anonymous*; its own ``AnonymousAuthPlugin`` marks every session anonymous, so
-this broker uses its own authentication plugin (open, or a user table).
+in memory: a restart forgets every session and message unless ``persistence`` names a file
+(:mod:`workbench.factory.serve._amqtt_store`, which replaces amqtt's own ``SessionDBPlugin``):
+a clean stop saves each persistent session, its subscriptions and every message it has not
+acknowledged, in flight or queued, and the next start delivers them. A crash
+(``stop(graceful=False)``) keeps only the sessions and subscriptions. amqtt queues messages
+for a disconnected persistent session only when the session is not *anonymous*; its own
+``AnonymousAuthPlugin`` marks every session anonymous, so this broker uses its own
+authentication plugin (open, or a user table).
 
 amqtt 0.12 also forgets the QoS 1/2 messages in flight to a subscriber (sent, not yet
 acknowledged) when its connection drops, for instance when the ingest is killed (upstream issue
@@ -146,18 +148,69 @@ _AUTH_PLUGIN: type | None = None
 _BROKER: type | None = None
 
 
-async def _drained(broker: Any, *, least: float = 0.1, most: float = 1.0) -> None:
-    """Wait until amqtt has handed every acknowledged message to its subscribers' connections
-    (its broadcast queue is empty and its delivery tasks are done), ``least`` to ``most`` s."""
-    started = time.monotonic()
-    await asyncio.sleep(least)
-    while time.monotonic() - started < most:
-        queue = getattr(broker, "_broadcast_queue", None)
-        tasks = getattr(broker, "_tasks_queue", ())
-        if (queue is None or queue.empty()) and all(t.done() for t in list(tasks)):
-            return
-        await asyncio.sleep(0.02)
+class _RoutingQueue(asyncio.Queue[Any]):
+    """amqtt's broadcast queue, knowing which tasks have taken a message and not yet handed
+    it to the subscribers' sessions (``TrackingBroker._run_broadcast`` lets go)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.taken: set[asyncio.Task[Any]] = set()
+
+    async def get(self) -> Any:
+        item = await super().get()
+        task = asyncio.current_task()
+        if task is not None:
+            self.taken.add(task)
+        return item
+
+
+def _routing(broker: Any) -> int:
+    """Messages amqtt has acknowledged to their publisher and not yet handed to the sessions of
+    their subscribers (in a connection's received queue, between that queue and the broadcast
+    queue, in the broadcast queue, or being broadcast)."""
+    queue = broker._broadcast_queue
+    count = queue.qsize() + len(queue.taken)
+    for session, _ in list(broker._sessions.values()):
+        count += session.delivered_message_queue.qsize() + getattr(session, _TAKEN, 0)
+    return int(count)
+
+
+async def _quiesce(broker: Any, *, most: float = 10.0) -> None:
+    """Wait until amqtt has handed every message it acknowledged to its subscribers' sessions
+    and the delivery tasks have started (each puts its message in the session's
+    ``inflight_out`` on its first step). Reading must be paused first, so that nothing new
+    comes in; the subscribers' PUBACKs do not come in either, which is why this does not wait
+    for deliveries to complete."""
+    deadline = time.monotonic() + most
+    while _routing(broker) and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+    for _ in range(3):  # delivery tasks created on the last step take their first step
+        await asyncio.sleep(0)
+    if left := _routing(broker):
+        log.warning(
+            "embedded MQTT broker: %d acknowledged messages were still being routed after %g s"
+            " of shutdown; they are lost",
+            left,
+            most,
+        )
+
+
+async def _closed(transports: Sequence[asyncio.BaseTransport], *, most: float = 2.0) -> None:
+    """Close connections once their buffers are sent, waiting at most ``most`` s in all."""
+    for transport in transports:
+        transport.close()
+    deadline = time.monotonic() + most
+    while time.monotonic() < deadline and any(_unsent(t) for t in transports):
+        await asyncio.sleep(0.01)
+
+
+def _unsent(transport: asyncio.BaseTransport) -> int:
+    size = getattr(transport, "get_write_buffer_size", None)
+    return int(size()) if callable(size) else 0
+
+
+#: Session attribute: messages taken from its received queue and not yet broadcast.
+_TAKEN = "workbench_taken"
 
 #: The amqtt releases :func:`_inflight_handler_class` was written for (and checked against).
 _AMQTT_FIXED = "0.12."
@@ -190,6 +243,13 @@ def _inflight_handler_class() -> type:
     from amqtt.session import OUTGOING
 
     class InflightKeepingHandler(BrokerProtocolHandler):
+        async def mqtt_deliver_next_message(self) -> Any:
+            message = await super().mqtt_deliver_next_message()
+            if message is not None and self.session is not None:
+                # routed on by TrackingBroker._handle_message_delivery, which counts it down
+                setattr(self.session, _TAKEN, getattr(self.session, _TAKEN, 0) + 1)
+            return message
+
         async def _handle_qos1_message_flow(self, app_message: Any) -> None:
             session = self.session  # the persistent Session outlives this handler
             try:
@@ -267,6 +327,25 @@ def _broker_class() -> type:
                 super().__init__(*args, **kwargs)
                 self.workbench_transports: set[asyncio.BaseTransport] = set()
                 self.workbench_ready = asyncio.Event()
+                self._broadcast_queue = _RoutingQueue()
+
+            async def _run_broadcast(self, running_tasks: Any) -> None:
+                try:
+                    await super()._run_broadcast(running_tasks)
+                finally:
+                    self._broadcast_queue.taken.discard(asyncio.current_task())
+
+            async def _handle_message_delivery(
+                self, client_session: Any, handler: Any, wait_deliver: Any
+            ) -> bool:
+                try:
+                    routed = await super()._handle_message_delivery(
+                        client_session, handler, wait_deliver
+                    )
+                finally:
+                    taken = getattr(client_session, _TAKEN, 0)
+                    setattr(client_session, _TAKEN, max(0, taken - 1))
+                return bool(routed)
 
             async def stream_connected(
                 self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str
@@ -314,9 +393,10 @@ class EmbeddedBroker:
         ``{username: password}`` the broker accepts; ``None`` accepts anyone. Passwords are
         kept only as salted hashes.
     persistence
-        An SQLite file where amqtt keeps persistent sessions, subscriptions and the messages
-        queued for disconnected clients across restarts (kept, not cleared, on shutdown).
-        Without it a restart forgets everything.
+        A JSON file where the broker keeps its persistent sessions across restarts: their
+        subscriptions and, at a clean stop, every message not yet acknowledged to them
+        (:class:`~workbench.factory.serve._amqtt_store.SessionStore`). Without it a restart
+        forgets everything.
     """
 
     def __init__(
@@ -402,8 +482,10 @@ class EmbeddedBroker:
         # amqtt's own shutdown clears the sessions one by one while the other clients stay
         # connected, so a publisher would go on having messages acknowledged by a broker that
         # no longer delivers them. Instead: stop accepting; gracefully, stop reading (nothing
-        # more is acknowledged), let what was acknowledged reach its subscribers, and close
-        # the connections after their buffers are sent; otherwise drop them at once.
+        # more is acknowledged), route what was acknowledged to its subscribers' sessions,
+        # and close the connections after their buffers are sent; amqtt's shutdown then has
+        # the session store save what each persistent session still has pending
+        # (_amqtt_store.PendingSessionStore). Otherwise drop the connections at once.
         for server in list(getattr(broker, "_servers", {}).values()):
             with contextlib.suppress(BaseException):
                 server.instance.close()
@@ -412,10 +494,8 @@ class EmbeddedBroker:
             for transport in transports:
                 with contextlib.suppress(BaseException):
                     transport.pause_reading()
-            await _drained(broker)
-            for transport in transports:
-                transport.close()
-            await asyncio.sleep(0)
+            await _quiesce(broker)
+            await _closed(transports)
         for transport in transports:
             transport.abort()  # no-op for those already closed
         if not graceful:
@@ -477,9 +557,8 @@ class EmbeddedBroker:
         plugins: dict[str, Any] = {f"{__name__}.WorkbenchAuthPlugin": {"users": self._users}}
         if self.persistence is not None:
             self.persistence.parent.mkdir(parents=True, exist_ok=True)
-            plugins["amqtt.contrib.persistence.SessionDBPlugin"] = {
-                "connection": f"sqlite+aiosqlite:///{self.persistence}",
-                "clear_on_shutdown": False,
+            plugins["workbench.factory.serve._amqtt_store.SessionStore"] = {
+                "file": str(self.persistence)
             }
         return {"listeners": {"default": listener}, "plugins": plugins}
 
@@ -557,7 +636,7 @@ class MqttPublisher(ProtocolServer):
     stop_timeout
         Seconds :meth:`stop` waits for the broker to acknowledge what was sent.
     broker_persistence
-        With ``embedded_broker``: the amqtt session database file (see :class:`EmbeddedBroker`).
+        With ``embedded_broker``: the broker's session store file (see :class:`EmbeddedBroker`).
     """
 
     def __init__(

@@ -197,7 +197,7 @@ def _make_server(
             return MqttPublisher(replace(spec, uri=mqtt_broker), spec.signals)
         persistence = None
         if home is not None:
-            persistence = Path(home) / "run" / f"{profile.name}-{spec.name}-broker.sqlite"
+            persistence = Path(home) / "run" / f"{profile.name}-{spec.name}-broker-sessions.json"
         return MqttPublisher(
             spec, spec.signals, embedded_broker=True, broker_persistence=persistence
         )
