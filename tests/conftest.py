@@ -5,6 +5,9 @@
   failed under ``CI=true``).
 * ``tmp_lake``: an empty :class:`~workbench.data.Lake` in a temporary folder.
 * ``pseudonymiser``: a :class:`~workbench.data.Pseudonymiser` with a fixed test key.
+* ``small_notebook_runs``: every catalog notebook that exists, executed once for the session
+  through the run engine at ``size="small"`` (one batch on a local Dask cluster), with the
+  settings of its temporary home; the run-engine and study tests check the same records.
 """
 
 from __future__ import annotations
@@ -33,6 +36,43 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         stop_postgres()
+
+
+@pytest.fixture(scope="session")
+def small_notebook_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, Any]]:
+    """``(settings, {catalog key: RunRecord, or the Exception that kept it from running})``."""
+    from workbench.catalog import load_catalog
+    from workbench.config import load_settings
+    from workbench.runs import BatchJob, read_parameters, run_batch
+    from workbench.runs._environment import project_root
+
+    root = tmp_path_factory.mktemp("small-notebook-runs")
+    settings = load_settings(
+        {
+            "WORKBENCH_HOME": str(root / "home"),
+            "WORKBENCH_REPORTS": str(root / "reports"),
+            "WORKBENCH_PSEUDONYM_KEY": "notebook-runs-test-key-0123456789abcdef",
+        },
+        cwd=root,
+    )
+    out: dict[str, Any] = {}
+    jobs = []
+    for entry in load_catalog():
+        path = project_root() / entry.notebook
+        if not path.is_file():
+            continue
+        try:
+            if "size" not in read_parameters(path).names:
+                raise AssertionError(f"{entry.notebook} has no `size` parameter")
+        except Exception as exc:  # reported by that entry's test, not the whole session
+            out[entry.key] = exc
+            continue
+        jobs.append(BatchJob(entry.key, {"size": "small"}))
+    if jobs:
+        result = run_batch(jobs, settings=settings, html=False, timeout=600)
+        for job, record in zip(jobs, result.records, strict=True):
+            out[job.target] = record
+    return settings, out
 
 
 @pytest.fixture

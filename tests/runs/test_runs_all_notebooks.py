@@ -1,6 +1,7 @@
 """Every catalog notebook that exists, executed through the run engine at size="small".
 
-The notebooks run once, as one batch on a local Dask cluster (2 workers), and each catalog
+The notebooks run once for the session, as one batch on a local Dask cluster (2 workers;
+``small_notebook_runs`` in tests/conftest.py, shared with the study tests), and each catalog
 entry is then checked on its own: it succeeded, and the metrics it recorded are present and
 finite; it recorded its inputs (with hashes) and its evidence packages (Korean and English).
 Entries whose notebook does not exist yet are skipped (the lead makes this strict once all
@@ -14,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runs_support import make_settings
 
 from workbench.catalog import load_catalog
-from workbench.runs import BatchJob, RunRecord, read_parameters, run_batch
+from workbench.runs import RunRecord
 from workbench.runs._environment import project_root
 
 ROOT = project_root()
@@ -27,27 +27,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RunRecord | Exception]:
-    out: dict[str, RunRecord | Exception] = {}
-    jobs = []
-    for entry in ENTRIES:
-        path = ROOT / entry.notebook
-        if not path.is_file():
-            continue
-        try:
-            names = read_parameters(path).names
-            if "size" not in names:
-                raise AssertionError(f"{entry.notebook} has no `size` parameter")
-        except Exception as exc:  # reported by that entry's test, not the whole module
-            out[entry.key] = exc
-            continue
-        jobs.append(BatchJob(entry.key, {"size": "small"}))
-    if jobs:
-        s = make_settings(tmp_path_factory.mktemp("all-notebooks"))
-        result = run_batch(jobs, settings=s, html=False, timeout=600)
-        for job, record in zip(jobs, result.records, strict=True):
-            out[job.target] = record
-    return out
+def executed(small_notebook_runs: tuple[Any, dict[str, Any]]) -> dict[str, RunRecord | Exception]:
+    return small_notebook_runs[1]
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])

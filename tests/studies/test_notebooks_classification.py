@@ -1,6 +1,7 @@
 """The five binary-classification notebooks, executed through the run engine at size="small".
 
-Each notebook runs once (module fixture) in a temporary workbench home; the tests check what it
+Each notebook runs once for the session (``small_notebook_runs`` in tests/conftest.py, one batch
+shared with the run-engine tests) in a temporary workbench home; the tests check what it
 recorded for the registry: its inputs with hashes and replay values, metrics with 95% CIs and the
 decision figures, and the evidence packages in Korean and English. One notebook is re-run with
 ``rerun --verify`` to show that a run is reproduced exactly given its seed.
@@ -55,18 +56,14 @@ def _settings(root: Path) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return _settings(tmp_path_factory.mktemp("studies-notebooks"))
+def settings(small_notebook_runs: tuple[Settings, dict[str, Any]]) -> Settings:
+    return small_notebook_runs[0]
 
 
 @pytest.fixture(scope="module")
-def runs(settings: Settings) -> dict[str, Any]:
-    from workbench.runs import run_notebook
-
-    return {
-        key: run_notebook(key, {"size": "small"}, settings=settings, html=False)
-        for key in NOTEBOOKS
-    }
+def runs(small_notebook_runs: tuple[Settings, dict[str, Any]]) -> dict[str, Any]:
+    """The session's runs of every catalog notebook at size="small" (tests/conftest.py)."""
+    return {key: small_notebook_runs[1][key] for key in NOTEBOOKS}
 
 
 @pytest.mark.parametrize("key", list(NOTEBOOKS))
