@@ -76,7 +76,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -122,6 +122,37 @@ _NO_ZONE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?$")
 
 class _BadInput(ValueError):
     """Why a payload or one of its readings cannot be used (the Reject's reason)."""
+
+
+class _Rule(NamedTuple):
+    """What the profile says of one signal, as the decoder needs it."""
+
+    known: bool  # in the profile
+    unit: str | None  # the unit the profile gives; None: the payload's must be there
+    low: float | None
+    high: float | None
+    scaled: bool  # raw registers to scale (scale, offset)
+    scale: float
+    offset: float
+    sector: str
+    fast: bool  # the fast paths may take its readings (known or allowed, not scaled)
+
+
+def _fast_accepts(
+    rule: _Rule, ts: int, raw: float, unit: str | None, quality: Any, limit_ms: int
+) -> bool:
+    """The checks a reading passes on a fast path (types already checked): a timestamp in range,
+    a finite value within the profile's limits, a known quality, the profile's unit. Anything
+    else takes the full path, which words the reject."""
+    spec_unit = rule.unit
+    return (
+        _MIN_MS <= ts <= limit_ms
+        and raw - raw == 0.0
+        and (quality == "good" or quality == "uncertain" or quality == "bad")
+        and ((unit is None or unit == spec_unit) if spec_unit is not None else unit is not None)
+        and (rule.low is None or raw >= rule.low)
+        and (rule.high is None or raw <= rule.high)
+    )
 
 
 def _refuse_constant(name: str) -> Any:
@@ -324,7 +355,7 @@ class PayloadDecoder:
                 self.by_topic[sig.topic] = (str(where[0]), str(where[1]), str(where[2]), sig)
         self.strict = bool(signals)
         self._topics: dict[str, tuple[str, ...] | str] = {}
-        self._rules: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._rules: dict[tuple[str, str], _Rule] = {}
 
     # -- entry point
 
@@ -459,24 +490,17 @@ class PayloadDecoder:
             return 0
         site, line, asset, name = where
         rule = self._rules.get((asset, name)) or self._rule(asset, name)
-        if not rule[8]:
+        if not rule.fast:
             return 0
         ts, raw, unit, quality = one.ts, one.value, one.unit, one.quality
-        spec_unit = rule[1]
         limit_ms = min((now + self.max_future_ns) // _NS_PER_MS, _MAX_MS - 1)
-        if not (
-            _MIN_MS <= ts <= limit_ms
-            and raw - raw == 0.0
-            and (quality == "good" or quality == "uncertain" or quality == "bad")
-            and ((unit is None or unit == spec_unit) if spec_unit is not None else unit is not None)
-            and (rule[2] is None or raw >= rule[2])
-            and (rule[3] is None or raw <= rule[3])
-        ):
+        if not _fast_accepts(rule, ts, raw, unit, quality, limit_ms):
             return 0
+        spec_unit = rule.unit
         timestamp_ns = ts * _NS_PER_MS
         columns[0].append(timestamp_ns)
         columns[1].append(site)
-        columns[2].append(rule[7])
+        columns[2].append(rule.sector)
         columns[3].append(line)
         columns[4].append(asset)
         columns[5].append(name)
@@ -521,32 +545,19 @@ class PayloadDecoder:
             if not name or type(item_asset) is not str or not item_asset:
                 return 0
             rule = rules.get((item_asset, name)) or self._rule(item_asset, name)
-            if not rule[8]:
+            if not rule.fast:
                 return 0
             ts = item.ts
             if type(ts) is not int:
                 ts = default_ts
                 if ts is None:
                     return 0
-            raw = item.value
-            quality = item.quality
-            unit = item.unit
-            spec_unit = rule[1]
-            if not (
-                _MIN_MS <= ts <= limit_ms
-                and raw - raw == 0.0
-                and (quality == "good" or quality == "uncertain" or quality == "bad")
-                and (
-                    (unit is None or unit == spec_unit)
-                    if spec_unit is not None
-                    else unit is not None
-                )
-                and (rule[2] is None or raw >= rule[2])
-                and (rule[3] is None or raw <= rule[3])
-            ):
+            raw, unit, quality = item.value, item.unit, item.quality
+            if not _fast_accepts(rule, ts, raw, unit, quality, limit_ms):
                 return 0
+            spec_unit = rule.unit
             ts_l.append(ts)
-            sector_l.append(rule[7])
+            sector_l.append(rule.sector)
             asset_l.append(item_asset)
             signal_l.append(name)
             value_l.append(raw)
@@ -587,19 +598,17 @@ class PayloadDecoder:
             self._topics[topic] = result
         return result
 
-    def _rule(self, asset: str, name: str) -> tuple[Any, ...]:
-        """(known, unit, min, max, scaled, scale, offset, sector, fast) of a signal, cached;
-        ``fast``: the batch path may take its readings without the full checks' detour."""
+    def _rule(self, asset: str, name: str) -> _Rule:
+        """What the profile says of a signal (cached); see :class:`_Rule`."""
         key = (asset, name)
         rule = self._rules.get(key)
         if rule is None:
             spec = self.by_asset.get(key) or self.by_name.get(name)
             if spec is None:
-                fast = not self.strict
-                rule = (False, None, None, None, False, 1.0, 0.0, self.sector, fast)
+                rule = _Rule(False, None, None, None, False, 1.0, 0.0, self.sector, not self.strict)
             else:
                 scaled = spec.scale != 1.0 or spec.offset != 0.0
-                rule = (
+                rule = _Rule(
                     True,
                     spec.unit or None,
                     spec.min,
@@ -657,31 +666,23 @@ class PayloadDecoder:
                     rule = rules.get((item_asset, name)) or (
                         self._rule(item_asset, name) if name and item_asset else None
                     )
-                    if rule is not None and rule[8]:
+                    if rule is not None and rule.fast:
                         ts = item.get("ts", default_ts)
                         raw = item.get("value")
                         quality = item.get("quality", "good")
                         unit = item.get("unit")
-                        spec_unit = rule[1]
+                        spec_unit = rule.unit
                         if (
                             type(ts) is int
-                            and _MIN_MS <= ts <= limit_ms
                             and type(raw) is float
-                            and raw - raw == 0.0
-                            and (quality == "good" or quality == "uncertain" or quality == "bad")
-                            and (
-                                (unit is None or unit == spec_unit)
-                                if spec_unit is not None
-                                else type(unit) is str
-                            )
-                            and (rule[2] is None or raw >= rule[2])
-                            and (rule[3] is None or raw <= rule[3])
+                            and (unit is None or type(unit) is str)
+                            and _fast_accepts(rule, ts, raw, unit, quality, limit_ms)
                         ):
                             append(
                                 make(
                                     ts * _NS_PER_MS,
                                     site,
-                                    rule[7],
+                                    rule.sector,
                                     line,
                                     item_asset,
                                     name,
