@@ -6,7 +6,7 @@ import collections
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
 import pytest
@@ -14,6 +14,7 @@ import pytest
 from workbench.connectors import Connector, Delivery, Health, Reading, Reject
 
 KEY = b"workbench-tests-key-0123456789abcdef"
+T = TypeVar("T")
 
 SITE_PROFILE = """
 [profile]
@@ -51,6 +52,55 @@ time_column = "planned_start"
 """
 
 
+class SessionQueue(Generic[T]):
+    """What a broker keeps for a persistent session: items in order, each with a number, and
+    those taken and not acknowledged, which :meth:`drop` puts back in front, in order."""
+
+    def __init__(self) -> None:
+        self._items: collections.deque[tuple[int, T]] = collections.deque()
+        self._unacked: dict[int, T] = {}
+        self._lock = threading.Lock()
+        self._next = 0
+        self.acked: set[int] = set()
+
+    def push(self, item: T) -> int:
+        with self._lock:
+            number = self._next
+            self._next += 1
+            self._items.append((number, item))
+            return number
+
+    def take(self) -> tuple[int, T] | None:
+        """The next item, now waiting for its acknowledgement; None when there is none."""
+        with self._lock:
+            if not self._items:
+                return None
+            number, item = self._items.popleft()
+            self._unacked[number] = item
+            return number, item
+
+    def acker(self, number: int) -> Callable[[], None]:
+        def ack() -> None:
+            with self._lock:
+                self._unacked.pop(number, None)
+                self.acked.add(number)
+
+        return ack
+
+    def drop(self) -> int:
+        """The connection broke: everything taken and not acknowledged comes again."""
+        with self._lock:
+            again = sorted(self._unacked.items())
+            self._unacked.clear()
+            self._items.extendleft(reversed(again))
+            return len(again)
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._items) + len(self._unacked)
+
+
 class QueueConnector(Connector):
     """A source the test feeds, with a broker's delivery rules: what is not acknowledged when
     :meth:`drop` is called is delivered again (like an MQTT persistent session)."""
@@ -60,11 +110,7 @@ class QueueConnector(Connector):
     def __init__(self, name: str, spec: Any = None) -> None:
         super().__init__(f"test://{name}", spec=spec)
         self.name = name
-        self._items: collections.deque[tuple[int, Delivery]] = collections.deque()
-        self._unacked: dict[int, Delivery] = {}
-        self._lock = threading.Lock()
-        self._next = 0
-        self.acked: set[int] = set()
+        self.session: SessionQueue[Delivery] = SessionQueue()
         self.failures: list[BaseException] = []  # raised by stream(), one per call
         self.streams = 0
 
@@ -78,46 +124,30 @@ class QueueConnector(Connector):
         rows: pd.DataFrame | None = None,
         table: str | None = None,
     ) -> int:
-        with self._lock:
-            number = self._next
-            self._next += 1
-            self._items.append(
-                (
-                    number,
-                    Delivery(
-                        self.name,
-                        readings=list(readings),
-                        rejects=list(rejects),
-                        rows=rows,
-                        table=table,
-                    ),
-                )
+        return self.session.push(
+            Delivery(
+                self.name, readings=list(readings), rejects=list(rejects), rows=rows, table=table
             )
-            return number
+        )
 
     def drop(self) -> int:
         """The connection broke: everything delivered and not acknowledged comes again."""
-        with self._lock:
-            again = sorted(self._unacked.items())
-            self._unacked.clear()
-            for item in reversed(again):
-                self._items.appendleft(item)
-            return len(again)
+        return self.session.drop()
 
     @property
     def pending(self) -> int:
-        with self._lock:
-            return len(self._items) + len(self._unacked)
+        return self.session.pending
+
+    @property
+    def acked(self) -> set[int]:
+        return self.session.acked
 
     def stream(self, stop: threading.Event) -> Iterator[Delivery]:
         self.streams += 1
         if self.failures:
             raise self.failures.pop(0)
         while not stop.is_set():
-            with self._lock:
-                item = self._items.popleft() if self._items else None
-                if item is not None:
-                    self._unacked[item[0]] = item[1]
+            item = self.session.take()
             if item is None:
                 stop.wait(0.01)
                 continue
@@ -128,16 +158,8 @@ class QueueConnector(Connector):
                 rejects=delivery.rejects,
                 rows=delivery.rows,
                 table=delivery.table,
-                _ack=self._acker(number),
+                _ack=self.session.acker(number),
             )
-
-    def _acker(self, number: int) -> Callable[[], None]:
-        def ack() -> None:
-            with self._lock:
-                self._unacked.pop(number, None)
-                self.acked.add(number)
-
-        return ack
 
 
 def reading(

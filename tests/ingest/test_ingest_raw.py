@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-import collections
 import json
 import pickle
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from ingest_support import KEY, lake_keys, wait_until
+from ingest_support import KEY, SessionQueue, lake_keys, wait_until
 
 from workbench.connectors import Connector, Delivery, Health
 from workbench.connectors._mqtt import PayloadDecoder, RawDelivery
@@ -37,12 +36,7 @@ class RawConnector(Connector):
         super().__init__(f"test://{name}", spec=spec)
         self.name = name
         self.decoder = PayloadDecoder(name, spec.signals, site="KR01", line="L1")
-        self._items: collections.deque[tuple[int, list[tuple[str, bytes, int]]]] = (
-            collections.deque()
-        )
-        self._unacked: dict[int, list[tuple[str, bytes, int]]] = {}
-        self._lock = threading.Lock()
-        self._next = 0
+        self.session: SessionQueue[list[tuple[str, bytes, int]]] = SessionQueue()
 
     def health(self) -> Health:
         return Health(self.name, True, 0.0, "test source", pd.Timestamp.now(tz="UTC"))
@@ -52,42 +46,26 @@ class RawConnector(Connector):
             (topic, body if isinstance(body, bytes) else json.dumps(body).encode(), RECEIVED)
             for topic, body in messages
         ]
-        with self._lock:
-            self._items.append((self._next, raw))
-            self._next += 1
+        self.session.push(raw)
 
     def drop(self) -> None:
-        with self._lock:
-            again = sorted(self._unacked.items())
-            self._unacked.clear()
-            self._items.extendleft(reversed(again))
+        self.session.drop()
 
     @property
     def pending(self) -> int:
-        with self._lock:
-            return len(self._items) + len(self._unacked)
+        return self.session.pending
 
     def stream(self, stop: threading.Event) -> Iterator[Delivery]:
         raise AssertionError("the ingest must take stream_raw")
 
     def stream_raw(self, stop: threading.Event) -> Iterator[RawDelivery]:
         while not stop.is_set():
-            with self._lock:
-                item = self._items.popleft() if self._items else None
-                if item is not None:
-                    self._unacked[item[0]] = item[1]
+            item = self.session.take()
             if item is None:
                 stop.wait(0.01)
                 continue
             number, messages = item
-            yield RawDelivery(self.name, _ack=self._acker(number), messages=list(messages))
-
-    def _acker(self, number: int) -> Callable[[], None]:
-        def ack() -> None:
-            with self._lock:
-                self._unacked.pop(number, None)
-
-        return ack
+            yield RawDelivery(self.name, _ack=self.session.acker(number), messages=list(messages))
 
 
 def _engine(profile: Profile, root: Path, src: RawConnector, **kw: Any) -> LiveIngest:
