@@ -26,6 +26,14 @@ def _payloads(sub: Subscriber) -> list[bytes]:
     return [m.payload for m in sub.messages()]
 
 
+def _saved_subscriptions(store: Path, client_id: str) -> list[list[object]]:
+    """The subscriptions the store holds for a client (the file is replaced atomically)."""
+    if not store.exists():
+        return []
+    session = json.loads(store.read_text())["sessions"].get(client_id, {})
+    return list(session.get("subscriptions", []))
+
+
 def _away(sub: Subscriber) -> None:
     """The subscriber stops its network loop: it neither acknowledges nor reconnects."""
     sub.client.loop_stop()
@@ -81,7 +89,7 @@ def test_a_crash_keeps_the_session_and_its_subscription(tmp_path: Path) -> None:
     try:
         first = Subscriber(broker, client_id, manual_ack=False)
         first.subscribe(qos=1)
-        wait(lambda: store.exists(), "the session to be saved on subscribe")
+        wait(lambda: _saved_subscriptions(store, client_id), "the subscription to be saved")
         broker.stop(graceful=False)
         _away(first)
         broker.start()
