@@ -148,6 +148,10 @@ _AUTH_PLUGIN: type | None = None
 _BROKER: type | None = None
 
 
+#: Session attribute: messages taken from its received queue and not yet broadcast.
+_TAKEN = "workbench_taken"
+
+
 class _RoutingQueue(asyncio.Queue[Any]):
     """amqtt's broadcast queue, knowing which tasks have taken a message and not yet handed
     it to the subscribers' sessions (``TrackingBroker._run_broadcast`` lets go)."""
@@ -208,9 +212,6 @@ def _unsent(transport: asyncio.BaseTransport) -> int:
     size = getattr(transport, "get_write_buffer_size", None)
     return int(size()) if callable(size) else 0
 
-
-#: Session attribute: messages taken from its received queue and not yet broadcast.
-_TAKEN = "workbench_taken"
 
 #: The amqtt releases :func:`_inflight_handler_class` was written for (and checked against).
 _AMQTT_FIXED = "0.12."
@@ -485,7 +486,7 @@ class EmbeddedBroker:
         # more is acknowledged), route what was acknowledged to its subscribers' sessions,
         # and close the connections after their buffers are sent; amqtt's shutdown then has
         # the session store save what each persistent session still has pending
-        # (_amqtt_store.PendingSessionStore). Otherwise drop the connections at once.
+        # (_amqtt_store.SessionStore). Otherwise drop the connections at once.
         for server in list(getattr(broker, "_servers", {}).values()):
             with contextlib.suppress(BaseException):
                 server.instance.close()
