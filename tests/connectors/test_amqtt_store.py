@@ -103,11 +103,20 @@ def test_a_crash_keeps_the_session_and_its_subscription(tmp_path: Path) -> None:
         broker.stop()
 
 
-def test_an_unreadable_store_is_reported_and_the_broker_starts_without_it(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{ not json",
+        '{"format": 1, "sessions": {"c": {"subscriptions": [], "pending": [["t", "!!", 1]]}}}',
+        '{"format": 99, "sessions": {}}',
+    ],
+    ids=["broken-json", "bad-payload", "unknown-format"],
+)
+def test_an_unreadable_store_is_reported_kept_aside_and_the_broker_starts_without_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, text: str
 ) -> None:
     store = tmp_path / "sessions.json"
-    store.write_text("{ not json")
+    store.write_text(text)
     caplog.set_level(logging.ERROR, logger="workbench.factory.serve._amqtt_store")
     with EmbeddedBroker("127.0.0.1", 0, persistence=store) as broker:
         sub = Subscriber(broker, f"store-fresh-{time.monotonic_ns()}", manual_ack=False)
@@ -118,4 +127,6 @@ def test_an_unreadable_store_is_reported_and_the_broker_starts_without_it(
     assert any(
         "session store" in r.getMessage() and str(store) in r.getMessage() for r in caplog.records
     )
-    assert json.loads(store.read_text())["format"] == 1  # rewritten whole by the clean stop
+    [aside] = tmp_path.glob("sessions.json.unreadable-*")  # kept for a person to look at
+    assert aside.read_text() == text
+    assert json.loads(store.read_text())["format"] == 1  # a new store, written by the clean stop

@@ -28,9 +28,11 @@ when an :class:`~workbench.factory.serve._mqtt.EmbeddedBroker` starts with ``per
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,24 @@ def pending_messages(session: Any) -> list[tuple[str, bytes, int]]:
     return pending
 
 
+def _parse(
+    text: str,
+) -> list[tuple[str, list[tuple[str, int]], list[tuple[str, bytes, int]]]]:
+    """The saved sessions, ``(client_id, [(filter, qos)], [(topic, payload, qos)])``, all
+    checked before any is restored (ValueError, KeyError or TypeError if not)."""
+    saved = json.loads(text)
+    if saved.get("format") != _FORMAT:
+        raise ValueError(f"format {saved.get('format')!r}, expected {_FORMAT}")
+    out = []
+    for client_id, entry in saved["sessions"].items():
+        subscriptions = [(str(f), int(q)) for f, q in entry["subscriptions"]]
+        pending = [
+            (str(t), base64.b64decode(d, validate=True), int(q)) for t, d, q in entry["pending"]
+        ]
+        out.append((str(client_id), subscriptions, pending))
+    return out
+
+
 def _persistent(session: Any) -> bool:
     return bool(session.client_id) and session.clean_session is False and not session.is_anonymous
 
@@ -80,29 +100,31 @@ class SessionStore(BasePlugin[BrokerContext]):
         if not self.path.exists():
             return
         try:
-            saved = json.loads(self.path.read_text(encoding="utf-8"))
-            sessions = saved["sessions"]
+            sessions = _parse(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError) as exc:
+            aside = self.path.with_name(f"{self.path.name}.unreadable-{time.time_ns()}")
+            with contextlib.suppress(OSError):
+                self.path.rename(aside)
             log.error(
-                "embedded MQTT broker: the session store %s is unreadable (%s); starting"
-                " without the saved sessions",
+                "embedded MQTT broker: the session store %s is unreadable (%s); it is kept as"
+                " %s and the broker starts without saved sessions",
                 self.path,
                 exc,
+                aside,
             )
             return
         restored = 0
-        for client_id, entry in sessions.items():
+        for client_id, subscriptions, pending in sessions:
             await self.context.add_subscription(client_id, None, None)
-            for topic_filter, qos in entry.get("subscriptions", []):
-                await self.context.add_subscription(client_id, topic_filter, int(qos))
+            for topic_filter, qos in subscriptions:
+                await self.context.add_subscription(client_id, topic_filter, qos)
             session = self.context.get_session(client_id)
             if session is None:
                 continue
             session.clean_session = False
-            for topic, data, qos in entry.get("pending", []):
-                payload = base64.b64decode(data)
+            for topic, payload, qos in pending:
                 await session.retained_messages.put(
-                    RetainedApplicationMessage(None, topic, payload, int(qos))
+                    RetainedApplicationMessage(None, topic, payload, qos)
                 )
                 restored += 1
         log.info(
