@@ -308,3 +308,70 @@ def test_the_plant_and_ingest_stop_cleanly_in_threads(tmp_path: Path) -> None:
         timeout=20,
         what="every ingest thread gone",
     )
+
+
+def test_a_malformed_message_spooled_before_a_kill_is_quarantined_once(
+    broker: _Broker, tmp_path: Path
+) -> None:
+    """An ingest killed after spooling a malformed message and before acknowledging it: the
+    restart replays it from the spool and the broker sends it again (DUP). It is quarantined
+    once; the redelivery is acknowledged and dropped."""
+    from workbench.connectors import get_connector
+    from workbench.connectors._mqtt import MqttConnector, RawDelivery
+    from workbench.data._live import _encode
+    from workbench.data._spool import Spool
+    from workbench.factory._gen_assets import VIBRATION
+
+    profile = parse_profile(live_profile("dup", rate=5, sources=mqtt_source(broker.uri)))
+    spec = profile.sources[0]
+    topic = f"ULS-H1/ULS-H1-L1/ULS-H1-L1-CRN01/{VIBRATION.signals[0].name}"
+    malformed = b'{"ts": "yesterday", "value": 1.0}'
+    # the killed run: the broker sent the message to the ingest's session, which spooled it
+    # and died before its acknowledgement
+    killed = get_connector(spec.uri, spec=spec)
+    assert isinstance(killed, MqttConnector) and killed.client_id == "workbench-sensors"
+    stop = threading.Event()
+    received: list[bytes] = []
+
+    def read() -> None:
+        for delivery in killed.stream_raw(stop):
+            received.extend(payload for _, payload, _ in delivery.messages)  # never acked
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    wait_until(lambda: killed.subscribed, what="the first subscription")
+    _publish_raw(broker.uri, topic, malformed)
+    wait_until(lambda: received == [malformed], what="the first delivery")
+    stop.set()
+    reader.join(timeout=30)
+    spool = Spool(tmp_path / "spool")
+    spool.append([_encode([RawDelivery("sensors", messages=[(topic, malformed, 1)])], [])])
+    spool.close()  # not sealed: the restart recovers the open segment
+
+    ingest = _ingest(profile, tmp_path, {"sensors": broker.uri})
+    ingest.start()
+    try:
+        connector: Any = ingest._connectors["sensors"]
+        wait_until(lambda: connector.redeliveries_dropped == 1, what="the redelivery dropped")
+        wait_until(lambda: ingest.status().quarantined >= 1, what="the replay quarantined")
+    finally:
+        status = ingest.stop()
+    quarantine = ingest.lake.quarantine("readings")
+    assert len(quarantine) == status.quarantined == 1
+    assert "yesterday" in str(quarantine["payload"].iloc[0])
+
+
+def _publish_raw(uri: str, topic: str, payload: bytes) -> None:
+    from urllib.parse import urlsplit
+
+    from paho.mqtt.client import CallbackAPIVersion, Client
+
+    parts = urlsplit(uri)
+    client = Client(CallbackAPIVersion.VERSION2, client_id=f"raw-pub-{time.monotonic_ns()}")
+    client.connect(parts.hostname or "127.0.0.1", parts.port or 1883)
+    client.loop_start()
+    try:
+        client.publish(topic, payload, qos=1).wait_for_publish(30)
+    finally:
+        client.disconnect()
+        client.loop_stop()

@@ -11,7 +11,12 @@ How it holds its guarantees
   a writer thread) and only then acknowledged (``Delivery.ack()``: the MQTT PUBACK, the SQL
   watermark), so a source redelivers whatever a crash or an outage cut off. Redeliveries are
   dropped by the READINGS key (site, asset, signal, timestamp) against what the lake already
-  holds (:class:`~workbench.data._dedupe.SeriesIndex`).
+  holds (:class:`~workbench.data._dedupe.SeriesIndex`). A malformed message has no key: so
+  that one spooled by a run killed before its acknowledgement is not quarantined twice (once
+  replayed from the spool, once sent again by the broker), the ingest gives each raw source
+  the messages in its spool's newest segments (``MqttConnector.spooled_before``), and the
+  connector acknowledges their redeliveries (DUP, on its first connection) without
+  delivering them. With ``decode="source"`` this does not apply.
 * **Crash-safe commits.** A flusher seals the spool segment every ``flush_interval`` seconds,
   turns it into lake batches, keeps those batches on disk (``.staged``) and only then writes
   them (quarantine first, readings, gaps, tables), then removes the segment. A crash anywhere
@@ -1590,6 +1595,10 @@ class LiveIngest:
             return
         self._running = True
         self._started = time.monotonic()
+        spooled = _spooled_raw_messages(self._spool, self._raw)  # before the flusher commits
+        for name, counts in spooled.items():
+            if hasattr(self._connectors[name], "spooled_before"):
+                self._connectors[name].spooled_before = counts  # type: ignore[attr-defined]
         if self.flusher == "process" and self._remote is None:
             self._remote = _FlusherProcess(self._flusher_config())  # starts while we connect
         for name, connector in self._connectors.items():
@@ -2090,6 +2099,35 @@ def _encode(deliveries: list[Delivery], gaps: list[tuple[str, int, int, str]]) -
     if gaps:
         record["g"] = gaps
     return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _spooled_raw_messages(
+    spool: Spool, sources: set[str], *, most: int = 200_000
+) -> dict[str, collections.Counter[tuple[str, bytes]]]:
+    """``(topic, payload)`` counts, per raw source, of the messages in the newest sealed
+    segments (at most ``most`` messages): an earlier run spooled them and may have stopped
+    before acknowledging them, so the broker may send them again (DUP), and they would be
+    quarantined twice if malformed. Only the newest matter: a broker redelivers only what it
+    had in flight, a window far smaller than ``most``."""
+    out: dict[str, collections.Counter[tuple[str, bytes]]] = {}
+    if not sources:
+        return out
+    seen = 0
+    for segment in reversed(spool.sealed()):
+        try:
+            records = spool.read_objects(segment)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
+            log.warning("spool segment %s could not be read for redeliveries: %s", segment, exc)
+            continue
+        for record in records:
+            for source, messages in record.get("m", ()) if isinstance(record, dict) else ():
+                if source in sources:
+                    counts = out.setdefault(source, collections.Counter())
+                    counts.update((topic, payload) for topic, payload, _ in messages)
+                    seen += len(messages)
+        if seen >= most:
+            break
+    return out
 
 
 def default_spool(home: Path, profile: str) -> Path:
