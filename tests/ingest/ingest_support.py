@@ -79,6 +79,15 @@ class SessionQueue(Generic[T]):
             self._unacked[number] = item
             return number, item
 
+    def deliver(self, stop: threading.Event) -> Iterator[tuple[int, T]]:
+        """Take items one by one, waiting for more, until ``stop`` is set."""
+        while not stop.is_set():
+            item = self.take()
+            if item is None:
+                stop.wait(0.01)
+                continue
+            yield item
+
     def acker(self, number: int) -> Callable[[], None]:
         def ack() -> None:
             with self._lock:
@@ -146,12 +155,7 @@ class QueueConnector(Connector):
         self.streams += 1
         if self.failures:
             raise self.failures.pop(0)
-        while not stop.is_set():
-            item = self.session.take()
-            if item is None:
-                stop.wait(0.01)
-                continue
-            number, delivery = item
+        for number, delivery in self.session.deliver(stop):
             yield Delivery(
                 delivery.source,
                 readings=delivery.readings,

@@ -59,12 +59,7 @@ class RawConnector(Connector):
         raise AssertionError("the ingest must take stream_raw")
 
     def stream_raw(self, stop: threading.Event) -> Iterator[RawDelivery]:
-        while not stop.is_set():
-            item = self.session.take()
-            if item is None:
-                stop.wait(0.01)
-                continue
-            number, messages = item
+        for number, messages in self.session.deliver(stop):
             yield RawDelivery(self.name, _ack=self.session.acker(number), messages=list(messages))
 
 
